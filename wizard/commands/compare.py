@@ -1,0 +1,43 @@
+"""``consolidate compare DSN_A DSN_B``: schema parity of any two databases; no project needed."""
+
+from __future__ import annotations
+
+import argparse
+from concurrent.futures import ThreadPoolExecutor
+
+from rich.console import Console
+
+from .. import render
+from ..catalog import snapshot
+from ..connect import open_session
+from ..dsn import describe
+from ..errors import EXIT_DIFFERENCES, EXIT_OK
+from ..parity import compare
+from .common import print_json
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("compare", help="compare the schemas of two databases (DSNs or libpq strings)")
+    p.add_argument("dsn_a", metavar="DSN_A")
+    p.add_argument("dsn_b", metavar="DSN_B")
+    p.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    p.add_argument("--no-sql", action="store_true", help="do not print reconciling SQL")
+    p.set_defaults(run=run)
+
+
+def _read(dsn: str):
+    with open_session(dsn) as conn:
+        return snapshot(conn)
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    # Both databases are read at the same time: the comparison costs the slower of the two.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        fut_a, fut_b = pool.submit(_read, args.dsn_a), pool.submit(_read, args.dsn_b)
+        snap_a, snap_b = fut_a.result(), fut_b.result()
+    result = compare(snap_a, snap_b, f"A ({describe(args.dsn_a)})", f"B ({describe(args.dsn_b)})")
+    if args.json:
+        print_json(console, result.to_dict())
+    else:
+        render.parity(console, result, show_sql=not args.no_sql)
+    return EXIT_OK if result.identical else EXIT_DIFFERENCES

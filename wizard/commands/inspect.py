@@ -1,0 +1,84 @@
+"""``consolidate inspect``: Phase 1 inventory of the target, its migration files and remote history."""
+
+from __future__ import annotations
+
+import argparse
+
+from rich.console import Console
+
+from .. import history as history_mod
+from .. import inventory, migrations, render
+from ..errors import EXIT_DIFFERENCES, EXIT_OK, MigrationFileError, MissingHistoryTable
+from .common import add_project_options, open_target, print_json
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("inspect", help="inventory the target, its migration files and remote history")
+    add_project_options(p)
+    p.add_argument("--no-rows", action="store_true", help="skip exact row counts")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    with open_target(args, console) as session:
+        inv = inventory.take(session.conn, session.identity, rows=not args.no_rows)
+        try:
+            mset = migrations.discover(session.config.migrations_dir)
+        except MigrationFileError as exc:
+            mset, files_error = None, str(exc)
+        else:
+            files_error = None
+        try:
+            hist = history_mod.read(session.conn, mset.versions if mset else None)
+            history_error = None
+        except MissingHistoryTable as exc:
+            hist, history_error = None, str(exc)
+    problems = bool(files_error or history_error or (mset and (mset.errors or mset.duplicates)))
+    if args.json:
+        print_json(
+            console,
+            {
+                "target": session.target.name,
+                "role": session.target.role,
+                "inventory": inv.to_dict(),
+                "files": None
+                if mset is None
+                else [
+                    {
+                        "file": f.filename,
+                        "version": f.version,
+                        "sha256": f.sha256,
+                        "statements": len(f.statements),
+                        "error": f.error,
+                        "data_statements": [
+                            {"line": s.line, "kind": s.node, "category": s.category, "target": s.target}
+                            for s in f.data_statements
+                        ],
+                    }
+                    for f in mset.files
+                ],
+                "ignored_files": [] if mset is None else [f.filename for f in mset.ignored],
+                "duplicate_versions": {} if mset is None else mset.duplicates,
+                "files_error": files_error,
+                "history": None
+                if hist is None
+                else {
+                    "columns": hist.columns,
+                    "applied": hist.versions,
+                    "applied_not_local": hist.applied_not_local,
+                    "local_not_applied": hist.local_not_applied,
+                },
+                "history_error": history_error,
+            },
+        )
+    else:
+        render.inventory(console, inv)
+        if mset is not None:
+            render.migration_files(console, mset)
+        else:
+            console.print(f"[red]{files_error}[/]")
+        if hist is not None:
+            render.history(console, hist)
+        else:
+            console.print(f"[red]{history_error}[/]")
+    return EXIT_DIFFERENCES if problems else EXIT_OK
