@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from rich.console import Console
+from rich.markup import escape
 
 from . import __version__
 from .commands import COMMANDS
@@ -43,12 +44,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.run(args, out))
     except WizardError as exc:
-        err.print(f"[bold red]error:[/] {redact_text(exc.message)}", markup=True, highlight=False)
+        err.print(f"[bold red]error:[/] {escape(redact_text(exc.message))}", soft_wrap=True)
         if exc.fix:
-            err.print(f"  fix: {redact_text(exc.fix)}", markup=False)
+            err.print(f"  fix: {redact_text(exc.fix)}", markup=False, soft_wrap=True)
         return exc.exit_code
     except KeyboardInterrupt:
-        err.print("interrupted: stopped before finishing; nothing half-written was kept", markup=False)
+        err.print("interrupted: stopped before finishing; nothing half-written was kept", markup=False, soft_wrap=True)
         return 130
 
 

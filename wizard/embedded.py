@@ -185,6 +185,8 @@ _servers: dict[Path, EmbeddedServer] = {}
 def server(root: Path) -> EmbeddedServer:
     """The started embedded server whose files live in ``root`` (one per process)."""
     root = root.resolve()
+    if root in _servers and _servers[root]._lock_fd is None:
+        del _servers[root]  # released earlier in this process: start (or join) it again
     if root not in _servers:
         # Unix socket paths are limited to ~107 bytes: keep the socket in a short temp path.
         digest = hashlib.sha256(str(root).encode()).hexdigest()[:12]

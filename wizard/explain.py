@@ -41,6 +41,13 @@ def _split(name: str) -> str:
     return qualified(schema, rest)
 
 
+def _routine(name: str) -> str:
+    """``schema.fn(args)`` with the schema and function name quoted where needed."""
+    schema, _, rest = name.partition(".")
+    fname, paren, args = rest.partition("(")
+    return f"{qualified(schema, fname)}{paren}{args}"
+
+
 def _presence(obj_a: SchemaObject | None, obj_b: SchemaObject | None, la: str, lb: str) -> str:
     obj = obj_a or obj_b
     assert obj is not None
@@ -103,9 +110,8 @@ def _column(obj_a, obj_b, snap_a, snap_b, la, lb):
         words.append(f"type {da['type']} in {la}, {db['type']} in {lb}")
         sql.append(f"ALTER TABLE {table} ALTER COLUMN {col} TYPE {da['type']};")
     if da["not_null"] != db["not_null"]:
-        words.append(
-            f"{'NOT NULL' if da['not_null'] else 'nullable'} in {la}, {'NOT NULL' if db['not_null'] else 'nullable'} in {lb}"
-        )
+        null_a, null_b = ("NOT NULL" if d["not_null"] else "nullable" for d in (da, db))
+        words.append(f"{null_a} in {la}, {null_b} in {lb}")
         sql.append(f"ALTER TABLE {table} ALTER COLUMN {col} {'SET' if da['not_null'] else 'DROP'} NOT NULL;")
     if da["default"] != db["default"]:
         words.append(f"default {da['default'] or 'none'} in {la}, {db['default'] or 'none'} in {lb}")
@@ -164,10 +170,15 @@ def _index(obj_a, obj_b, snap_a, snap_b, la, lb):
     return words, f"{drop}\n{obj_a.details['create']};"
 
 
+def _body(create: str) -> str:
+    """The part of a function definition after ``AS`` (its body), for telling body changes apart."""
+    return create.split("\nAS ", 1)[-1] if "\nAS " in create else create.split("\nBEGIN ATOMIC", 1)[-1]
+
+
 def _function(obj_a, obj_b, snap_a, snap_b, la, lb):
     obj = obj_a or obj_b
     kind = obj.details["kind"]
-    drop = f"DROP {'PROCEDURE' if kind == 'procedure' else 'FUNCTION'} {_split(obj.name)};"
+    drop = f"DROP {'PROCEDURE' if kind == 'procedure' else 'FUNCTION'} {_routine(obj.name)};"
     if obj_b is None:
         return f"{kind} {obj.name} exists in {la} but not in {lb}", obj_a.details["create"] + ";"
     if obj_a is None:
@@ -183,30 +194,35 @@ def _function(obj_a, obj_b, snap_a, snap_b, la, lb):
         words.append(f"settings {da['config'] or 'none'} in {la}, {db['config'] or 'none'} in {lb}")
     if da["result"] != db["result"]:
         words.append(f"returns {da['result']} in {la}, {db['result']} in {lb}")
-    if obj_a.definition.splitlines()[-1] != obj_b.definition.splitlines()[-1]:
-        words.append(
-            f"{obj_a.definition.splitlines()[-1].lower()} in {la}, {obj_b.definition.splitlines()[-1].lower()} in {lb}"
-        )
+    owner_a, owner_b = obj_a.definition.rsplit("\nOWNER ", 1)[-1], obj_b.definition.rsplit("\nOWNER ", 1)[-1]
+    if owner_a != owner_b:
+        words.append(f"owned by {owner_a} in {la}, by {owner_b} in {lb}")
+    if _body(da["create"]) != _body(db["create"]):
+        words.append(f"its body differs between {la} and {lb}")
     if not words:
-        words.append(f"its definition (body or options) differs between {la} and {lb}")
+        words.append(f"its definition (options) differs between {la} and {lb}")
     sql = obj_a.details["create"] + ";"
     if da["result"] != db["result"]:
         sql = f"{drop}\n{sql}"
     return f"{kind} {obj.name}: " + "; ".join(words), sql
 
 
+_TRIGGER_STATE = {"D": "DISABLE TRIGGER", "R": "ENABLE REPLICA TRIGGER", "A": "ENABLE ALWAYS TRIGGER"}
+
+
 def _trigger(obj_a, obj_b, snap_a, snap_b, la, lb):
     obj = obj_a or obj_b
     drop = f"DROP TRIGGER {ident(obj.details['trigger'])} ON {_table_sql(obj)};"
+    create = obj_a.details["create"] + ";" if obj_a else ""
+    if obj_a and obj_a.details["enabled"] in _TRIGGER_STATE:
+        state = _TRIGGER_STATE[obj_a.details["enabled"]]
+        create += f"\nALTER TABLE {_table_sql(obj_a)} {state} {ident(obj_a.details['trigger'])};"
     where = f"trigger {obj.details['trigger']} on {obj.table}"
     if obj_b is None:
-        return f"{where} exists in {la} but not in {lb}", obj_a.details["create"] + ";"
+        return f"{where} exists in {la} but not in {lb}", create
     if obj_a is None:
         return f"{where} is created in {lb} but does not exist in {la}", drop
-    return (
-        f"{where} differs: {obj_a.definition} in {la}; {obj_b.definition} in {lb}",
-        f"{drop}\n{obj_a.details['create']};",
-    )
+    return f"{where} differs: {obj_a.definition} in {la}; {obj_b.definition} in {lb}", f"{drop}\n{create}"
 
 
 def _policy(obj_a, obj_b, snap_a, snap_b, la, lb):
@@ -229,7 +245,8 @@ def _view(obj_a, obj_b, snap_a, snap_b, la, lb):
     target = obj.details["qualified"]
     if obj_a is None:
         return _presence(obj_a, obj_b, la, lb), f"DROP {word} {target};"
-    create = f"CREATE {word} {target} AS\n{obj_a.details['query'].strip().rstrip(';')};"
+    options = f" WITH ({', '.join(obj_a.details['options'])})" if obj_a.details["options"] else ""
+    create = f"CREATE {word} {target}{options} AS\n{obj_a.details['query'].strip().rstrip(';')};"
     if obj_b is None:
         return _presence(obj_a, obj_b, la, lb), create
     return f"{label(obj.kind)} {obj.name} differs between {la} and {lb}", f"DROP {word} {target};\n{create}"
@@ -258,7 +275,12 @@ def _grant(obj_a, obj_b, snap_a, snap_b, la, lb):
     }.get(d["objtype"])
     if objtype is None:
         return words, "-- column privileges: GRANT/REVOKE (...) ON TABLE to match"
-    target = ident(d["object"]) if objtype == "SCHEMA" else _split(d["object"])
+    if objtype == "SCHEMA":
+        target = ident(d["object"])
+    elif objtype == "FUNCTION":
+        target = _routine(d["object"])
+    else:
+        target = _split(d["object"])
     grantee = "PUBLIC" if d["grantee"] == "PUBLIC" else ident(d["grantee"])
     sql = []
     missing = sorted(p.split(" WITH")[0] for p in privs_a - privs_b)

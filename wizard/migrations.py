@@ -141,7 +141,7 @@ def parse_statements(text: str, where: str) -> list[Statement]:
     try:
         raw = parser.parse_sql(text)
     except parser.ParseError as exc:
-        message, offset = (exc.args + (0,))[:2]
+        message, offset = (*exc.args, 0)[:2]
         raise MigrationFileError(
             f"{where}:{_line_of(text, int(offset))}: {message}", "fix the SQL syntax at that line"
         ) from None

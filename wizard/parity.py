@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .catalog import KINDS, SchemaObject, Snapshot
+from .catalog.versions import equivalent
 from .explain import explain
 
 IDENTICAL = "identical"
@@ -112,12 +113,17 @@ def compare(a: Snapshot, b: Snapshot, label_a: str = "A", label_b: str = "B") ->
         kinds[kind].in_a = counts_a.get(kind, 0)
         kinds[kind].in_b = counts_b.get(kind, 0)
 
+    major_a, major_b = a.server_version_num // 10000, b.server_version_num // 10000
     differences: list[Difference] = []
     for key in sorted(a.objects.keys() | b.objects.keys(), key=_order):
         obj_a = a.objects.get(key)
         obj_b = b.objects.get(key)
         tally = kinds[key[0]]
-        if obj_a is not None and obj_b is not None and obj_a.definition == obj_b.definition:
+        if (
+            obj_a is not None
+            and obj_b is not None
+            and (obj_a.definition == obj_b.definition or equivalent(obj_a, obj_b, major_a, major_b))
+        ):
             tally.identical += 1
             continue
         status = ONLY_A if obj_b is None else ONLY_B if obj_a is None else DIFFERENT

@@ -113,9 +113,8 @@ def parity(console: Console, result: ParityResult, *, show_sql: bool = True) -> 
     if result.server_a != result.server_b:
         console.print(f"servers: PostgreSQL {result.server_a} vs {result.server_b} (compared version-neutrally)")
     if result.identical:
-        console.print(
-            f"[bold green]identical:[/] every in-scope object matches ({sum(t.in_a for t in result.kinds.values())} objects)"
-        )
+        total = sum(t.in_a for t in result.kinds.values())
+        console.print(f"[bold green]identical:[/] every in-scope object matches ({total} objects)")
         return
     console.print(f"[bold red]{len(result.differences)} difference(s):[/]")
     for number, diff in enumerate(result.differences, start=1):

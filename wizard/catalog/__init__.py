@@ -29,6 +29,17 @@ def snapshot(conn: psycopg.Connection, progress: Callable[[str], None] | None = 
     """
     version = conn.info.server_version
     params = scope.params()
+    # Like pg_dump: with an empty search_path every deparsed name comes schema-qualified, so
+    # definitions do not depend on the session and generated SQL runs anywhere.
+    saved_path = conn.execute("SELECT current_setting('search_path')").fetchone()[0]
+    conn.execute("SELECT set_config('search_path', '', false)")
+    try:
+        return _read(conn, version, params, progress)
+    finally:
+        conn.execute("SELECT set_config('search_path', %s, false)", (saved_path,))
+
+
+def _read(conn: psycopg.Connection, version: int, params: dict, progress: Callable[[str], None] | None) -> Snapshot:
     say = progress or (lambda _kind: None)
 
     def rows(sql: str) -> list[dict]:

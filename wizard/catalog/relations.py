@@ -330,7 +330,11 @@ def views(rows: Rows) -> list[SchemaObject]:
                 kind,
                 f"{row['nspname']}.{row['relname']}",
                 definition,
-                details={"qualified": qualified(row["nspname"], row["relname"]), "query": row["def"]},
+                details={
+                    "qualified": qualified(row["nspname"], row["relname"]),
+                    "query": row["def"],
+                    "options": sorted(row["reloptions"] or []),
+                },
             )
         )
     return objects

@@ -139,6 +139,7 @@ def triggers(rows: Rows) -> list[SchemaObject]:
                 "function": f"{r['fn_schema']}.{r['fn_name']}",
                 "on_managed_table": r["on_managed"],
                 "create": r["def"],
+                "enabled": r["tgenabled"],
             },
         )
         for r in rows

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import tempfile
+from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
-from ..errors import EXIT_USAGE
+from .. import demo
+from ..errors import EXIT_OK
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -16,5 +20,22 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
-    console.print("demo: not built yet")
-    return EXIT_USAGE
+    """Prepare the demo project; with ``--prepare-only`` print where it is, else also what to run next."""
+    if args.prepare_only:
+        directory = Path(args.prepare_only)
+    else:
+        directory = Path(tempfile.mkdtemp(prefix="consolidate-demo-"))
+    with console.status("preparing the demo project") as status:
+        project = demo.prepare(directory, progress=status.update)
+    where = escape(str(project.directory))
+    console.print(f"prepared {where}; targets: {project.describe_targets()}", soft_wrap=True)
+    if args.prepare_only:
+        return EXIT_OK
+    console.print(
+        f"\n{len(demo.migration_sources())} migrations in supabase/migrations, recorded in each target's "
+        "remote history; both databases were then changed by hand: that is the drift to find."
+    )
+    console.print("The wizard's screens are not built yet; try the headless commands:\n")
+    for command, target in (("inspect", "staging"), ("drift", "staging"), ("drift", "production")):
+        console.print(f"  consolidate {command} --project {where} --target {target}", soft_wrap=True)
+    return EXIT_OK

@@ -1,0 +1,56 @@
+"""Target sessions are read-only, identities are captured, and bad input gets one clear line."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from wizard.connect import identity, open_session
+from wizard.dsn import describe, redact_text, without_password
+from wizard.errors import ConnectionFailed
+
+
+def test_target_session_is_read_only(fresh_db):
+    with open_session(fresh_db) as conn:
+        assert conn.execute("SHOW default_transaction_read_only").fetchone()[0] == "on"
+        assert conn.execute("SHOW application_name").fetchone()[0] == "consolidation-wizard"
+        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+            conn.execute("create table public.nope (id int)")
+
+
+def test_identity_is_captured(fresh_db, shadow):
+    with open_session(fresh_db) as conn:
+        ident = identity(conn)
+    assert ident.database.startswith("cw_test_")
+    assert ident.database_oid > 0
+    assert ident.system_identifier and ident.system_identifier.isdigit()
+    assert ident.server_version.startswith("18")
+    with open_session(shadow.admin_dsn) as conn:
+        other = identity(conn)
+    assert other.system_identifier == ident.system_identifier
+    assert other.database_oid != ident.database_oid
+
+
+def test_unreachable_host_is_one_line_with_a_fix():
+    with pytest.raises(ConnectionFailed) as info:
+        open_session("host=127.0.0.1 port=1 user=postgres password=hunter2 dbname=x", connect_timeout=2)
+    assert "cannot connect to postgres@127.0.0.1:1/x" in info.value.message
+    assert "server is running" in info.value.fix
+    assert "hunter2" not in str(info.value)
+    assert "\n" not in info.value.message
+
+
+def test_missing_database_names_the_fix(shadow):
+    dsn = shadow.dsn_for("no_such_database_here")
+    with pytest.raises(ConnectionFailed) as info:
+        open_session(dsn)
+    assert "database name" in info.value.fix
+
+
+def test_passwords_are_redacted_everywhere():
+    url = "postgresql://app:pa55word@db.example.com:5432/postgres"
+    assert "pa55word" not in describe(url)
+    assert "pa55word" not in redact_text(f"failed for {url}")
+    assert "pa55word" not in redact_text("host=x password=pa55word dbname=y")
+    conninfo, password = without_password(url)
+    assert password == "pa55word" and "pa55word" not in conninfo
