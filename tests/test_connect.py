@@ -54,3 +54,16 @@ def test_passwords_are_redacted_everywhere():
     assert "pa55word" not in redact_text("host=x password=pa55word dbname=y")
     conninfo, password = without_password(url)
     assert password == "pa55word" and "pa55word" not in conninfo
+
+
+def test_remote_hosts_default_to_tls(monkeypatch):
+    from wizard.connect import tls_default
+
+    monkeypatch.delenv("PGSSLMODE", raising=False)
+    dsn, note = tls_default("postgresql://postgres@db.abcdefgh.supabase.co:5432/postgres")
+    assert "sslmode=require" in dsn and "using sslmode=require" in note
+    assert tls_default("postgresql://postgres@db.x.supabase.co/postgres?sslmode=verify-full")[1] is None
+    assert tls_default("host=127.0.0.1 dbname=x")[1] is None
+    assert tls_default("host=/tmp/socket dbname=x")[1] is None
+    monkeypatch.setenv("PGSSLMODE", "disable")
+    assert tls_default("host=db.example.com dbname=x")[1] is None

@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import psycopg
+import os
 
-from .dsn import describe, redact_text
+import psycopg
+from psycopg import conninfo
+
+from .dsn import describe, parse, redact_text
 from .errors import ConnectionFailed
 
 APPLICATION_NAME = "consolidation-wizard"
@@ -64,6 +67,24 @@ def _fix_for(message: str) -> str:
     return "check the connection string and that the server accepts connections"
 
 
+_LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def tls_default(dsn: str) -> tuple[str, str | None]:
+    """Default ``sslmode=require`` for a non-local host when neither the DSN nor PGSSLMODE sets one.
+
+    Returns the DSN to use and, when a default was applied, a sentence saying so.
+    """
+    params = parse(dsn)
+    if "sslmode" in params or os.environ.get("PGSSLMODE") or "service" in params:
+        return dsn, None
+    hosts = (params.get("host") or os.environ.get("PGHOST") or "localhost").split(",")
+    if all(h.startswith("/") or h in _LOCAL_HOSTS or h.startswith("127.") for h in hosts):
+        return dsn, None
+    note = f"no sslmode given for {describe(dsn)}: using sslmode=require (Supabase requires TLS)"
+    return conninfo.make_conninfo(dsn, sslmode="require"), note
+
+
 def open_session(
     dsn: str, *, read_only: bool = True, autocommit: bool = True, connect_timeout: int = 10
 ) -> psycopg.Connection:
@@ -72,6 +93,7 @@ def open_session(
     Raises:
         ConnectionFailed: with a password-free message and the likely fix.
     """
+    dsn, _note = tls_default(dsn)
     try:
         conn = psycopg.connect(dsn, autocommit=autocommit, connect_timeout=connect_timeout)
     except psycopg.Error as exc:

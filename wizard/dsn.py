@@ -24,7 +24,7 @@ def parse(dsn: str) -> dict[str, str]:
         return {k: str(v) for k, v in conninfo.conninfo_to_dict(dsn).items() if v is not None}
     except Exception as exc:  # psycopg.ProgrammingError, with the DSN possibly in it
         raise ConnectionFailed(
-            f"invalid connection string: {redact_text(str(exc))}",
+            f"invalid connection string: {redact_text(' '.join(str(exc).split()))}",
             "use postgresql://user@host:port/dbname or key=value pairs",
         ) from None
 

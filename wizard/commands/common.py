@@ -15,7 +15,7 @@ from rich.console import Console
 
 from .. import config as config_mod
 from ..config import Config, Target
-from ..connect import Identity, identity, open_session
+from ..connect import Identity, identity, open_session, tls_default
 from ..shadow import embedded_dsn
 
 
@@ -43,6 +43,9 @@ def open_target(args: argparse.Namespace, console: Console | None = None) -> Ite
     cfg = config_mod.load(args.project)
     target = cfg.target(getattr(args, "target", None))
     dsn = config_mod.resolve_dsn(target.source, embedded_dsn(cfg))
+    _, tls_note = tls_default(dsn)
+    if tls_note and console is not None and not getattr(args, "json", False):
+        console.print(f"[yellow]note:[/] {tls_note}")
     conn = open_session(dsn, read_only=True)
     try:
         ident = identity(conn)
