@@ -33,9 +33,33 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+STATE_DIR_NAME = ".consolidate"
+_GITIGNORE = "# consolidation-wizard state: journals, backups (full copies of data), scratch server.\n*\n"
+
+
+def ensure_state_dir(state_dir: Path) -> Path:
+    """Create the project's ``.consolidate`` directory owner-only, with a ``.gitignore`` keeping it out of git."""
+    if not state_dir.exists():
+        state_dir.mkdir(parents=True, mode=PRIVATE_DIR_MODE)
+        state_dir.chmod(PRIVATE_DIR_MODE)  # mkdir's mode is filtered by the umask
+    ignore = state_dir / ".gitignore"
+    if not ignore.exists():
+        atomic_write(ignore, _GITIGNORE, mode=0o644)
+    return state_dir
+
+
 def private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) with owner-only permissions; return it."""
-    path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
+    """Create ``path`` (and parents) with owner-only permissions; return it.
+
+    Inside a ``.consolidate`` directory, that directory is set up first (see :func:`ensure_state_dir`).
+    """
+    for parent in (path, *path.parents):
+        if parent.name == STATE_DIR_NAME:
+            ensure_state_dir(parent)
+            break
+    if not path.exists():
+        path.mkdir(parents=True, mode=PRIVATE_DIR_MODE)
+        path.chmod(PRIVATE_DIR_MODE)
     return path
 
 
@@ -88,8 +112,11 @@ class Journal:
         record = {"seq": len(self.events()) + 1, "ts": utc_now(), "event": event, **_scrub(evidence)}
         line = json.dumps(record, sort_keys=False, default=str) + "\n"
         private_dir(self.path.parent)
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE_FILE_MODE)
+        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, PRIVATE_FILE_MODE)
         try:
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                line = "\n" + line  # close a line torn by a crash; readers skip it
             os.write(fd, line.encode("utf-8"))
             os.fsync(fd)
         finally:

@@ -23,6 +23,7 @@ from . import embedded
 from .config import Config, resolve_dsn
 from .connect import open_session
 from .errors import ShadowError
+from .journal import private_dir
 
 SCRATCH_PREFIX = "cw_scratch_"
 
@@ -122,7 +123,7 @@ class Shadow:
 
 def embedded_root(config: Config) -> Path:
     """Where the project's embedded server keeps its files."""
-    return config.state_dir / "embedded"
+    return private_dir(config.state_dir / "embedded")
 
 
 def for_config(config: Config) -> Shadow:
