@@ -38,6 +38,8 @@ def test_missing_file_names_init(tmp_path):
         ("[shadow]\nkind = 'docker'\n", "shadow.kind"),
         ("[project]\nmigrations_dir = 3\n", "project.migrations_dir"),
         ("[stuff]\n", "unknown key(s)"),
+        ('[targets.backups]\nrole = "staging"\ndsn_env = "X"\n', "target name 'backups' is not allowed"),
+        ('[targets."../x"]\nrole = "staging"\ndsn_env = "X"\n', "is not allowed"),
         ("targets = [", "not valid TOML"),
     ],
 )

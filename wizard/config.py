@@ -17,6 +17,7 @@ Example::
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,8 @@ from .errors import ConfigError
 
 CONFIG_NAME = "consolidate.toml"
 ROLES = ("staging", "production")
+_TARGET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+_RESERVED_NAMES = ("backups", "embedded")  # directories of .consolidate/ that are not targets
 _DSN_SOURCES = ("dsn_env", "service", "dsn", "embedded_database")
 
 
@@ -184,6 +187,11 @@ def from_dict(root: Path, data: dict[str, Any]) -> Config:
     targets: dict[str, Target] = {}
     for name, table in targets_table.items():
         where = f"targets.{name}"
+        if not _TARGET_NAME.match(name) or name in _RESERVED_NAMES:
+            raise ConfigError(
+                f"target name {name!r} is not allowed (letters, digits, - and _; not {', '.join(_RESERVED_NAMES)})",
+                "rename the [targets.NAME] table",
+            )
         if not isinstance(table, dict):
             raise ConfigError(f"{where} must be a table", f"write it as [{where}]")
         role = table.get("role")
