@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
+import tempfile
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,6 +23,23 @@ from wizard import embedded
 from wizard.shadow import Shadow
 
 SHADOW_ENV = "CW_TEST_SHADOW_DSN"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Give each session its own temporary root.
+
+    pytest's default root is shared by all sessions of a user and prunes old entries, which
+    would delete the data directory of another session's running embedded server.
+    """
+    if config.option.basetemp is None and not hasattr(config, "workerinput"):
+        config.option.basetemp = tempfile.mkdtemp(prefix="cw-pytest-")
+        config._cw_basetemp = config.option.basetemp  # type: ignore[attr-defined]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    base = getattr(config, "_cw_basetemp", None)
+    if base:
+        shutil.rmtree(base, ignore_errors=True)
 SECOND_ENV = "CW_TEST_SECOND_DSN"
 
 

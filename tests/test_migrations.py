@@ -83,3 +83,8 @@ def test_missing_folder_names_the_setting(tmp_path):
 def test_statement_lines_and_autocommit_detection():
     stmts = parse_statements("-- c\ncreate table a (id int);\ncreate index concurrently i on a (id);\n", "f.sql")
     assert [(s.line, s.needs_autocommit) for s in stmts] == [(2, False), (3, True)]
+
+
+def test_backslashes_inside_bodies_and_strings_are_fine():
+    text = "create function f() returns text language sql as $$\nselect '\\\\n'\n$$;\nselect E'\\\\\nx';\n"
+    assert [s.node for s in parse_statements(text, "f.sql")] == ["CreateFunctionStmt", "SelectStmt"]

@@ -46,7 +46,7 @@ MUTATIONS = {
     "add constraint scripts_video_id_fkey foreign key (video_id) references public.videos(id) on delete cascade",
     "policy expression": "alter policy scripts_read on public.scripts using (status = 'draft')",
     "policy roles": "alter policy scripts_read on public.scripts to anon",
-    "grant": "grant insert on public.videos to authenticated",
+    "grant": "revoke insert on public.videos from authenticated",
     "revoke default function execute": "revoke execute on function public.get_role(uuid) from public",
     "comment text": "comment on table public.videos is 'films'",
     "column comment": "comment on column public.videos.title is 'the title'",
@@ -84,7 +84,7 @@ MUTATIONS = {
     "policy on storage.objects": "create policy uploads on storage.objects for insert to authenticated "
     "with check (bucket_id = 'media')",
     "publication membership": "alter publication supabase_realtime add table public.videos",
-    "default privileges": "alter default privileges in schema public grant select on tables to anon",
+    "default privileges": "alter default privileges in schema public revoke insert on tables from anon",
     "extension": "create extension if not exists pg_trgm with schema public",
 }
 
@@ -198,8 +198,8 @@ def test_reconciling_sql_reconciles(fresh_db, other_db, mutation):
 def test_managed_schema_objects_are_out_of_scope(fresh_db, other_db):
     run_sql(
         other_db,
-        "create table auth.sessions (id int); create function storage.helper() returns int "
-        "language sql as $$ select 1 $$; create schema graphql; create table graphql.x (id int)",
+        "create table auth.cw_extra (id int); create function storage.helper() returns int "
+        "language sql as $$ select 1 $$; create schema if not exists graphql; create table graphql.cw_x (id int)",
     )
     assert compare(_snap(fresh_db), _snap(other_db)).identical
 

@@ -58,12 +58,12 @@ def test_failure_names_file_statement_line_and_error_and_rolls_back_the_file(tmp
 
 
 def test_missing_extension_is_named_with_the_fix(tmp_path, fresh_db):
-    mfiles = files(tmp_path, {"20240101000000_ext.sql": 'create extension if not exists "uuid-ossp";'})
+    mfiles = files(tmp_path, {"20240101000000_ext.sql": "create extension if not exists postgis;"})
     result = replay(mfiles, fresh_db)
     assert result.failure is not None
-    assert result.failure.missing_extension == "uuid-ossp"
-    error = missing_extension_error("uuid-ossp", "PostgreSQL 18")
-    assert "uuid-ossp" in error.message and "[shadow]" in error.fix
+    assert result.failure.missing_extension == "postgis"
+    error = missing_extension_error("postgis", "PostgreSQL 18")
+    assert "postgis" in error.message and "[shadow]" in error.fix
 
 
 def test_statements_with_percent_signs_run_verbatim(tmp_path, fresh_db):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
@@ -16,7 +17,7 @@ from rich.markup import escape
 from . import __version__
 from .commands import COMMANDS
 from .dsn import redact_text
-from .errors import EXIT_USAGE, WizardError
+from .errors import WizardError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,6 +27,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Consolidate Supabase migrations into one proven baseline (Safe Consolidation Protocol).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    # Without a subcommand, `consolidate` opens the wizard on --project (screens.launch).
+    parser.add_argument("--project", dest="app_project", type=Path, default=Path("."), help="project directory")
+    parser.add_argument("--target", dest="app_target", help="start the wizard on this target")
+    parser.add_argument("--plain", action="store_true", help="prompts and plain output instead of the full-screen app")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMANDS:
         module.register(sub)
@@ -38,10 +43,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     out = Console(highlight=False, soft_wrap=getattr(args, "json", False))
     err = Console(stderr=True, highlight=False)
-    if args.command is None:
-        parser.print_help()
-        return EXIT_USAGE
     try:
+        if args.command is None:
+            from screens.launch import run_default  # lazily: wizard.* never imports the UI
+
+            return run_default(args, out)
         return int(args.run(args, out))
     except WizardError as exc:
         err.print(f"[bold red]error:[/] {escape(redact_text(exc.message))}", soft_wrap=True)
@@ -49,7 +55,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             err.print(f"  fix: {redact_text(exc.fix)}", markup=False, soft_wrap=True)
         return exc.exit_code
     except KeyboardInterrupt:
-        err.print("interrupted: stopped before finishing; nothing half-written was kept", markup=False, soft_wrap=True)
+        err.print(
+            "interrupted: the journal holds every step that completed; run `consolidate status` to see where to resume",
+            markup=False,
+            soft_wrap=True,
+        )
         return 130
 
 

@@ -160,6 +160,12 @@ def from_dict(root: Path, data: dict[str, Any]) -> Config:
     project = data.get("project", {})
     if not isinstance(project, dict):
         raise ConfigError("project must be a table", "write it as [project]")
+    unknown_project = set(project) - {"migrations_dir", "archive_dir", "test_command"}
+    if unknown_project:
+        raise ConfigError(
+            f"unknown key(s) in [project]: {', '.join(sorted(unknown_project))}",
+            "allowed: migrations_dir, archive_dir, test_command",
+        )
     test_command = project.get("test_command")
     if test_command is not None and not isinstance(test_command, str):
         raise ConfigError("project.test_command must be a string", "quote the command")

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass
 from typing import Any
-
-import os
 
 import psycopg
 from psycopg import conninfo
@@ -123,7 +122,7 @@ def identity(conn: psycopg.Connection) -> Identity:
     except psycopg.errors.InsufficientPrivilege:
         sysid = None
     info = conn.info
-    host = info.host if not info.host.startswith("/") else "local socket"
+    host = info.host if not info.host.startswith("/") else f"local socket {info.host}"
     return Identity(
         host=host,
         port=str(info.port),

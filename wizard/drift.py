@@ -8,13 +8,16 @@ from dataclasses import dataclass
 
 import psycopg
 
+from . import events
 from .catalog import snapshot
-from .connect import open_session
+from .connect import Identity, open_session
 from .errors import MigrationFileError
+from .journal import Journal
 from .migrations import MigrationSet
 from .parity import ParityResult, compare
 from .replay import ReplayResult, missing_extension_error, replay
 from .shadow import Shadow
+from .standins import StandinSurvey, survey
 
 TARGET_LABEL = "the target"
 HISTORY_LABEL = "the migrations"
@@ -26,6 +29,7 @@ class DriftReport:
 
     replay: ReplayResult
     parity: ParityResult | None
+    standins: StandinSurvey | None = None  # stand-in extensions the replay relied on
 
     @property
     def clean(self) -> bool:
@@ -64,6 +68,23 @@ def check(
         say("reading the replayed schema")
         with open_session(dsn) as conn:
             replayed = snapshot(conn)
+            standins = survey(conn)
     say("reading the target schema")
     actual = snapshot(target)
-    return DriftReport(result, compare(actual, replayed, TARGET_LABEL, HISTORY_LABEL))
+    return DriftReport(result, compare(actual, replayed, TARGET_LABEL, HISTORY_LABEL), standins)
+
+
+def record(journal: Journal, identity: Identity, report: DriftReport) -> dict:
+    """Journal ``drift.checked``: the replay's outcome and every difference with its explanation."""
+    return journal.append(
+        events.DRIFT_CHECKED,
+        identity=identity.to_dict(),
+        replay_ok=report.replay.ok,
+        replay_seconds=round(report.replay.seconds, 3),
+        replay_failure=report.replay.failure.describe() if report.replay.failure else None,
+        identical=report.parity.identical if report.parity else None,
+        differences=[
+            {"kind": d.kind, "name": d.name, "status": d.status, "explanation": d.explanation}
+            for d in (report.parity.differences if report.parity else [])
+        ],
+    )

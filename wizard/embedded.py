@@ -17,9 +17,12 @@ import pwd
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import standins
 from .errors import ShadowError
 
 SUPERUSER = "postgres"
@@ -65,6 +68,17 @@ def _ensure_traversable(path: Path) -> None:
             parent.chmod(mode | 0o001)
 
 
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` for the duration of the block."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
 def _chown(path: Path, user: str | None) -> None:
     if user:
         shutil.chown(path, user=user)
@@ -107,16 +121,19 @@ class EmbeddedServer:
         self.root.mkdir(parents=True, exist_ok=True)
         if user:
             _ensure_traversable(self.root)
-        lock_path = self.root / "users.lock"
-        self._lock_fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
-        try:
+        # start.lock serialises starting and stopping; users.lock is held shared by every process
+        # using the server, so the last one to leave can tell (see release()).
+        with _locked(self.root / "start.lock"):
+            self._lock_fd = os.open(self.root / "users.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self._lock_fd, fcntl.LOCK_SH)
             if not (self.pgdata / "PG_VERSION").exists():
                 self._initdb(user)
             if not self.is_running():
                 self.socket_dir.mkdir(parents=True, exist_ok=True)
                 _chown(self.socket_dir, user)
                 opts = f"-h '' -k {self.socket_dir} -c fsync=off -c max_connections=200"
+                # Stand-in extensions (pgcrypto, uuid-ossp, pg_net...): see wizard/standins.py.
+                opts += " " + standins.prepare_embedded(self.root)
                 proc = self._pg_ctl("-w", "-o", opts, "-l", str(self.root / "server.log"), "start", user=user)
                 if proc.returncode != 0:
                     log = self.root / "server.log"
@@ -126,8 +143,6 @@ class EmbeddedServer:
                         f"look at {log}; delete {self.root} to start afresh",
                     )
                 self.started_here = True
-        finally:
-            fcntl.flock(self._lock_fd, fcntl.LOCK_SH)
         atexit.register(self.release)
 
     def _initdb(self, user: str | None) -> None:
@@ -167,16 +182,17 @@ class EmbeddedServer:
         if self._lock_fd is None:
             return
         fd, self._lock_fd = self._lock_fd, None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)  # another process still uses the server
-            return
-        try:
-            if self.is_running():
-                self._pg_ctl("-w", "-m", "fast", "stop", user=_run_user())
-        finally:
-            os.close(fd)
+        with _locked(self.root / "start.lock"):
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)  # another process still uses the server
+                return
+            try:
+                if self.is_running():
+                    self._pg_ctl("-w", "-m", "fast", "stop", user=_run_user())
+            finally:
+                os.close(fd)
 
 
 _servers: dict[Path, EmbeddedServer] = {}

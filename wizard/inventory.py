@@ -27,9 +27,13 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from . import events
 from .catalog import KINDS, Snapshot, snapshot
 from .connect import Identity
 from .errors import WizardError
+from .history import History
+from .journal import Journal
+from .migrations import MigrationSet
 
 #: The seed's headline categories, in the order the report shows them.
 HEADLINE = ("tables", "indexes", "functions", "policies", "triggers", "constraints", "rows")
@@ -128,7 +132,9 @@ def count_rows(
         query = sql.SQL("SELECT count(*) FROM {}.{}").format(
             sql.Identifier(table.details["schema"]), sql.Identifier(table.details["table_name"])
         )
-        counts[table.name] = conn.execute(query).fetchone()[0]
+        with conn.transaction():
+            conn.execute("SET LOCAL statement_timeout = 0")  # exact counts of huge tables take time
+            counts[table.name] = conn.execute(query).fetchone()[0]
     return counts
 
 
@@ -146,3 +152,32 @@ def take(
     if rows:
         counts = count_rows(conn, snap, (lambda t, i, n: progress(f"rows {i}/{n}: {t}")) if progress else None, cancel)
     return Inventory(snap, counts, identity)
+
+
+def record(
+    journal: Journal, identity: Identity | None, inv: Inventory, mset: MigrationSet | None, hist: History | None
+) -> dict[str, Any]:
+    """Journal the Phase 1 inventory as evidence (``inspect.done``): counts, rows, fingerprint, files, history."""
+    files = mset.files if mset else []
+    return journal.append(
+        events.INSPECTED,
+        identity=identity.to_dict() if identity else None,
+        counts=inv.counts,
+        constraints_by_type=dict(inv.constraints_by_type),
+        foreign_key_actions=dict(inv.foreign_key_actions),
+        row_counts=inv.row_counts,
+        fingerprint=inv.snapshot.fingerprint(),
+        files=[{"file": f.filename, "version": f.version, "sha256": f.sha256} for f in files],
+        data_statements=[
+            {"file": f.filename, "line": s.line, "kind": s.node, "category": s.category, "target": s.target}
+            for f in files
+            for s in f.data_statements
+        ],
+        history=None
+        if hist is None
+        else {
+            "applied": hist.versions,
+            "applied_not_local": hist.applied_not_local,
+            "local_not_applied": hist.local_not_applied,
+        },
+    )

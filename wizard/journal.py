@@ -7,6 +7,7 @@ readers ignore. Other state files are written with :func:`atomic_write`.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import tempfile
@@ -109,11 +110,12 @@ class Journal:
 
     def append(self, event: str, **evidence: Any) -> dict[str, Any]:
         """Record ``event`` with its evidence; returns the record once it is on disk."""
-        record = {"seq": len(self.events()) + 1, "ts": utc_now(), "event": event, **_scrub(evidence)}
-        line = json.dumps(record, sort_keys=False, default=str) + "\n"
         private_dir(self.path.parent)
         fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, PRIVATE_FILE_MODE)
         try:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # two processes appending at once get distinct seq numbers
+            record = {"seq": len(self.events()) + 1, "ts": utc_now(), "event": event, **_scrub(evidence)}
+            line = json.dumps(record, sort_keys=False, default=str) + "\n"
             size = os.fstat(fd).st_size
             if size and os.pread(fd, 1, size - 1) != b"\n":
                 line = "\n" + line  # close a line torn by a crash; readers skip it

@@ -77,12 +77,15 @@ class MigrationSet:
         files: Files the Supabase CLI would run, in version order.
         ignored: Files the CLI skips, with the CLI's rule as the reason.
         duplicates: Versions used by more than one file.
+        include_ignored: The operator chose to replay the ignored ``.sql`` files too: ``files``
+            then holds every ``.sql`` file in file-name order (see :func:`discover`).
     """
 
     directory: Path
     files: list[MigrationFile]
     ignored: list[MigrationFile]
     duplicates: dict[str, list[str]]
+    include_ignored: bool = False
 
     @property
     def errors(self) -> list[str]:
@@ -91,6 +94,11 @@ class MigrationSet:
     @property
     def versions(self) -> list[str]:
         return [f.version for f in self.files if f.version]
+
+    @property
+    def replayed_ignored(self) -> list[MigrationFile]:
+        """Files the CLI ignores that are replayed anyway (``include_ignored``)."""
+        return [f for f in self.files if f.version is None]
 
 
 def _line_of(text: str, offset: int) -> int:
@@ -131,16 +139,17 @@ def parse_statements(text: str, where: str) -> list[Statement]:
     Raises:
         MigrationFileError: a syntax error, as ``where:line: message``.
     """
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.lstrip().startswith("\\"):
-            command = line.strip().split()[0]
-            raise MigrationFileError(
-                f"{where}:{number}: psql meta-command {command} cannot run outside psql",
-                "delete the line (pg_dump 17.6+ writes \\restrict lines; the Supabase CLI rejects them)",
-            )
     try:
         raw = parser.parse_sql(text)
     except parser.ParseError as exc:
+        # pg_dump 17.6+ writes \restrict lines; psql meta-commands are the usual reason a dump won't parse.
+        for number, line in enumerate(text.splitlines(), start=1):
+            if line.startswith("\\"):
+                command = line.strip().split()[0]
+                raise MigrationFileError(
+                    f"{where}:{number}: psql meta-command {command} cannot run outside psql",
+                    "delete the line (pg_dump 17.6+ writes \\restrict lines; the Supabase CLI rejects them)",
+                ) from None
         message, offset = (*exc.args, 0)[:2]
         raise MigrationFileError(
             f"{where}:{_line_of(text, int(offset))}: {message}", "fix the SQL syntax at that line"
@@ -198,8 +207,15 @@ def load_file(path: Path) -> MigrationFile:
     return migration
 
 
-def discover(directory: Path) -> MigrationSet:
+def discover(directory: Path, *, include_ignored: bool = False) -> MigrationSet:
     """Every ``.sql`` file directly in ``directory``, split by the CLI's naming rule.
+
+    Args:
+        directory: The migrations folder.
+        include_ignored: Also replay the ``.sql`` files the CLI ignores (such as
+            ``<timestamp>-<uuid>.sql`` from generators). They stay listed in ``ignored``, since
+            the CLI still skips them, and ``files`` then holds every ``.sql`` file in file-name
+            order, which is version order for names that start with same-length timestamps.
 
     Raises:
         MigrationFileError: the folder does not exist.
@@ -220,4 +236,6 @@ def discover(directory: Path) -> MigrationSet:
     for f in files:
         by_version[f.version or ""].append(f.filename)
     duplicates = {v: names for v, names in by_version.items() if len(names) > 1}
-    return MigrationSet(directory, files, ignored, duplicates)
+    if include_ignored:
+        files = sorted(files + [f for f in ignored if f.path.suffix == ".sql"], key=lambda f: f.filename)
+    return MigrationSet(directory, files, ignored, duplicates, include_ignored)

@@ -4,7 +4,8 @@ Two servers of different major versions describe the same schema in slightly dif
 words. Only these known, meaning-preserving variations are forgiven, and only when the
 two snapshots come from different major versions:
 
-* PostgreSQL 17 added the ``MAINTAIN`` table privilege, which ``GRANT ALL`` includes there.
+* PostgreSQL 17 added the ``MAINTAIN`` table privilege, which ``GRANT ALL`` (and default
+  privileges granting ALL) include there.
 * PostgreSQL 16 stopped qualifying column names in single-relation view queries
   (``SELECT s.id FROM s`` became ``SELECT id FROM s``): view queries are compared as
   parse trees with those qualifiers removed.
@@ -65,7 +66,7 @@ def equivalent(a: SchemaObject, b: SchemaObject, major_a: int, major_b: int) -> 
     """True when ``a`` and ``b`` differ only by a known cross-version variation."""
     if major_a == major_b:
         return False
-    if a.kind == "grant" and (major_a >= 17) != (major_b >= 17):
+    if a.kind in ("grant", "default_privilege") and (major_a >= 17) != (major_b >= 17):
         return _without_maintain(a.definition) == _without_maintain(b.definition)
     if a.kind in ("view", "materialized_view") and (major_a >= 16) != (major_b >= 16):
         head_a, head_b = a.definition.split(" AS ", 1)[0], b.definition.split(" AS ", 1)[0]

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from . import compare, demo, drift, inspect
+from . import archive, backup, compare, demo, drift, init, inspect, record, report, rollback, squash, status, validate
 
-COMMANDS = (inspect, drift, compare, demo)
+COMMANDS = (inspect, drift, squash, compare, demo, backup, rollback, status, validate, report, archive, record, init)

@@ -16,6 +16,7 @@ from ..errors import EXIT_OK
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="prepare a sample project (EAV Orchestrator) and open the wizard")
     p.add_argument("--prepare-only", metavar="DIR", help="only create the sample project in DIR and print it")
+    p.add_argument("--plain", action="store_true", help="open the prompt-based wizard instead of the full-screen one")
     p.set_defaults(run=run)
 
 
@@ -33,9 +34,9 @@ def run(args: argparse.Namespace, console: Console) -> int:
         return EXIT_OK
     console.print(
         f"\n{len(demo.migration_sources())} migrations in supabase/migrations, recorded in each target's "
-        "remote history; both databases were then changed by hand: that is the drift to find."
+        "remote history; both databases were then changed by hand: that is the drift to find. "
+        "Rehearse on staging first; production is refused until staging was rehearsed."
     )
-    console.print("The wizard's screens are not built yet; try the headless commands:\n")
-    for command, target in (("inspect", "staging"), ("drift", "staging"), ("drift", "production")):
-        console.print(f"  consolidate {command} --project {where} --target {target}", soft_wrap=True)
-    return EXIT_OK
+    from screens.launch import open_wizard  # lazily: wizard.* never imports the UI
+
+    return open_wizard(project.directory, plain=getattr(args, "plain", False), console=console)

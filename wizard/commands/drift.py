@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 
 from rich.console import Console
+from rich.text import Text
 
 from .. import drift, migrations, render
 from .. import shadow as shadow_mod
 from ..errors import EXIT_DIFFERENCES, EXIT_OK
+from ..journal import Journal
+from ..migrations import CLI_RULE
 from .common import add_project_options, open_target, print_json
 
 
@@ -17,12 +20,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         "drift", help="replay the migration history in a scratch database and compare it with the target"
     )
     add_project_options(p)
+    p.add_argument(
+        "--include-ignored",
+        action="store_true",
+        help="also replay the .sql files the Supabase CLI ignores (bad names), all in file-name order",
+    )
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
     with open_target(args, console) as session:
-        mset = migrations.discover(session.config.migrations_dir)
+        mset = migrations.discover(session.config.migrations_dir, include_ignored=args.include_ignored)
         shadow = shadow_mod.for_config(session.config)
         status = console.status("checking drift") if not args.json else None
         if status:
@@ -32,6 +40,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         finally:
             if status:
                 status.stop()
+    drift.record(Journal.for_target(session.config.state_dir, session.target.name), session.identity, report)
     if args.json:
         print_json(
             console,
@@ -45,10 +54,28 @@ def run(args: argparse.Namespace, console: Console) -> int:
                     "failure": report.replay.failure.__dict__ if report.replay.failure else None,
                 },
                 "parity": report.parity.to_dict() if report.parity else None,
+                "ignored_files": [f.filename for f in mset.ignored],
+                "include_ignored": mset.include_ignored,
+                "standins": report.standins.to_dict() if report.standins else None,
             },
         )
     else:
+        _notes(console, mset, report)
         render.replay_result(console, report.replay)
         if report.parity:
             render.parity(console, report.parity)
     return EXIT_OK if report.clean else EXIT_DIFFERENCES
+
+
+def _notes(console: Console, mset: migrations.MigrationSet, report: drift.DriftReport) -> None:
+    """Files the CLI ignores, and what in the replay rests on stand-in extensions."""
+    for f in mset.ignored:
+        if f.path.suffix == ".sql":
+            what = (
+                "replayed anyway, in file-name order" if mset.include_ignored else "pass --include-ignored to replay it"
+            )
+            console.print(
+                Text.assemble(("ignored by the Supabase CLI: ", "yellow"), f"{f.filename} ({CLI_RULE}): {what}")
+            )
+    for line in report.standins.warnings() if report.standins else []:
+        console.print(Text.assemble(("warning: ", "yellow"), line))

@@ -6,40 +6,11 @@ import argparse
 
 from rich.console import Console
 
-from .. import events, inventory, migrations, render
 from .. import history as history_mod
+from .. import inventory, migrations, render
 from ..errors import EXIT_DIFFERENCES, EXIT_OK, MigrationFileError, MissingHistoryTable
-from ..history import History
-from ..inventory import Inventory
 from ..journal import Journal
-from ..migrations import MigrationSet
-from .common import TargetSession, add_project_options, open_target, print_json
-
-
-def record_inspection(session: TargetSession, inv: Inventory, mset: MigrationSet | None, hist: History | None) -> None:
-    """Journal the Phase 1 inventory as evidence (counts, rows, fingerprint, files, history)."""
-    Journal.for_target(session.config.state_dir, session.target.name).append(
-        events.INSPECTED,
-        identity=session.identity.to_dict(),
-        counts=inv.counts,
-        constraints_by_type=dict(inv.constraints_by_type),
-        foreign_key_actions=dict(inv.foreign_key_actions),
-        row_counts=inv.row_counts,
-        fingerprint=inv.snapshot.fingerprint(),
-        files=[{"file": f.filename, "version": f.version, "sha256": f.sha256} for f in (mset.files if mset else [])],
-        data_statements=[
-            {"file": f.filename, "line": s.line, "kind": s.node, "category": s.category, "target": s.target}
-            for f in (mset.files if mset else [])
-            for s in f.data_statements
-        ],
-        history=None
-        if hist is None
-        else {
-            "applied": hist.versions,
-            "applied_not_local": hist.applied_not_local,
-            "local_not_applied": hist.local_not_applied,
-        },
-    )
+from .common import add_project_options, open_target, print_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -64,7 +35,9 @@ def run(args: argparse.Namespace, console: Console) -> int:
         except MissingHistoryTable as exc:
             hist, history_error = None, str(exc)
     problems = bool(files_error or history_error or (mset and (mset.errors or mset.duplicates)))
-    record_inspection(session, inv, mset, hist)
+    inventory.record(
+        Journal.for_target(session.config.state_dir, session.target.name), session.identity, inv, mset, hist
+    )
     if args.json:
         print_json(
             console,

@@ -1,0 +1,156 @@
+"""The rollback screen (key ``r`` from any step): only the rollbacks that apply now, each confirmed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.syntax import Syntax
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Button, Footer, Static
+from textual.worker import Worker, WorkerState
+
+from wizard import rollbacks
+from wizard.backup import restore
+from wizard.errors import WizardError
+
+from .confirm import ConfirmModal, ErrorModal, TypeNameModal
+from .context import WizardContext
+
+
+class RollbackScreen(ModalScreen[bool]):
+    """Lists the applicable rollbacks (from :func:`wizard.rollbacks.options`); escape closes."""
+
+    DEFAULT_CSS = """
+    RollbackScreen { align: center middle; }
+    RollbackScreen > Vertical { width: 96%; height: 94%; border: thick $warning; background: $panel; }
+    RollbackScreen VerticalScroll { height: 1fr; padding: 0 1; }
+    RollbackScreen .option { margin-top: 1; }
+    RollbackScreen .why { color: $text-muted; }
+    RollbackScreen #output { margin-top: 1; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Close")]
+
+    @dataclass
+    class Done(Message):
+        """A rollback finished."""
+
+        text: str
+
+    def __init__(self, ctx: WizardContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.options = rollbacks.options(ctx.config, ctx.chosen, ctx.the_journal)
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as box:
+            box.border_title = f"Rollback: {self.ctx.chosen.role} target {self.ctx.chosen.name}"
+            with VerticalScroll():
+                usable = [o for o in self.options if o.applies]
+                if not usable:
+                    yield Static("No rollback applies to the current state: nothing has been changed yet.")
+                for option in usable:
+                    label = option.title if option.runs else f"{option.title}: show the command"
+                    yield Button(label, id=f"do-{option.key}", classes="option", variant="warning", compact=True)
+                    yield Static(Text(f"{option.seed}: {option.reason}"), classes="why")
+                others = [o for o in self.options if not o.applies]
+                if others:
+                    yield Static(
+                        Text("\n".join(f"not applicable: {o.title}: {o.reason}" for o in others), style="grey50"),
+                        classes="option",
+                    )
+                yield Static("", id="output")
+            yield Footer()
+
+    def action_close(self) -> None:
+        self.dismiss(False)
+
+    def _option(self, key: str) -> rollbacks.RollbackOption:
+        return next(o for o in self.options if o.key == key)
+
+    @on(Button.Pressed)
+    def _chosen(self, event: Button.Pressed) -> None:
+        key = (event.button.id or "").removeprefix("do-")
+        option = self._option(key)
+        if key == "archive":
+            self.app.push_screen(
+                ConfirmModal("Move every archived file back to the migrations folder (sha256 checked)?"),
+                lambda yes: self.undo_archive() if yes else None,
+            )
+        elif key == "record":
+            self.prepare_record()
+        elif key == "restore":
+            self.prepare_restore(option)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="rollback", description="undo Phase 3")
+    def undo_archive(self) -> None:
+        result = rollbacks.undo_archive(self.ctx.config, self.ctx.the_journal, self.ctx.log.add)
+        self.post_message(self.Done(f"Phase 3 undone: {len(result.moved_now)} file(s) moved back"))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="rollback", description="plan undo of Phase 4")
+    def prepare_record(self) -> None:
+        with self.ctx.session() as (conn, ident):
+            sql = rollbacks.rollback_sql(self.ctx.config, self.ctx.chosen, conn, ident, self.ctx.the_journal)
+        self.app.call_from_thread(self._ask_record, sql, ident.database)
+
+    def _ask_record(self, sql: str, database: str) -> None:
+        self.query_one("#output", Static).update(Syntax(sql, "sql", word_wrap=True, theme="ansi_dark"))
+        what = f"Undo Phase 4 on {self.ctx.chosen.role} target {self.ctx.chosen.name}: the transaction shown runs."
+        self.app.push_screen(TypeNameModal(what, database), lambda name: self.undo_record(name) if name else None)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="rollback", description="undo Phase 4")
+    def undo_record(self, typed: str) -> None:
+        ctx = self.ctx
+        with ctx.session() as (conn, ident):
+            outcome = rollbacks.undo_record(ctx.config, ctx.chosen, conn, ident, ctx.the_journal, ctx.dsn(), typed)
+        problems = "; ".join(outcome.problems)
+        self.post_message(self.Done(f"Phase 4 undone{': ' + problems if problems else ', verified'}"))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="rollback", description="plan restore")
+    def prepare_restore(self, option: rollbacks.RollbackOption) -> None:
+        plan = rollbacks.restore_plan(self.ctx.config, self.ctx.the_journal, self.ctx.dsn())
+        database = None
+        if option.runs:
+            with self.ctx.session() as (_conn, ident):
+                database = ident.database
+        self.app.call_from_thread(self._ask_restore, plan, database)
+
+    def _ask_restore(self, plan: restore.RestorePlan, database: str | None) -> None:
+        self.query_one("#output", Static).update(
+            Text.assemble(("pg_restore command (password from PGPASSWORD or ~/.pgpass):\n", "bold"), plan.command)
+        )
+        if database is None:
+            self.ctx.log.add(f"disaster recovery command shown for {self.ctx.chosen.name}: {plan.command}")
+            return
+        what = f"Restore staging target {self.ctx.chosen.name} from {plan.record.path} (one transaction)."
+        self.app.push_screen(TypeNameModal(what, database), lambda name: self.run_restore(plan, name) if name else None)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="rollback", description="pg_restore")
+    def run_restore(self, plan: restore.RestorePlan, typed: str) -> None:
+        ctx = self.ctx
+        with ctx.session() as (_conn, ident):
+            pass
+        outcome = restore.run_restore(plan, ctx.chosen, ctx.dsn(), ident, typed, ctx.the_journal, ctx.log.add)
+        problems = "; ".join(outcome.problems)
+        self.post_message(self.Done(f"restored in {outcome.duration_s:.1f} s{': ' + problems if problems else ''}"))
+
+    @on(Done)
+    def _done(self, event: Done) -> None:
+        self.ctx.log.add(event.text)
+        self.notify(event.text, title="Rollback")
+        self.dismiss(True)
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            message = error.message if isinstance(error, WizardError) else f"unexpected {type(error).__name__}: {error}"
+            fix = error.fix if isinstance(error, WizardError) else "see the log"
+            self.ctx.log.add(f"rollback error: {message}")
+            self.app.push_screen(ErrorModal(message, fix))

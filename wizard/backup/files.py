@@ -1,0 +1,135 @@
+"""Backup files on disk: where they live, their names, hashes, and the per-target lock.
+
+Backups live in ``.consolidate/backups/<target>/`` (mode 0700), each file mode 0600.
+pg_dump writes to a hidden ``.<name>.partial`` file that is renamed to ``<name>`` only
+after pg_dump exits 0, so a file ending in ``.dump`` is always a complete dump.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import re
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+from ..journal import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, private_dir
+from .errors import BackupError
+
+PARTIAL_SUFFIX = ".partial"
+_CHUNK = 1 << 20
+# (dev, ino, size, mtime_ns, ctime_ns) -> sha256, only for files that had been quiet for a while when hashed.
+_HASHES: dict[tuple[int, int, int, int, int], str] = {}
+_QUIET_SECONDS = 2.0
+
+
+def backup_dir(state_dir: Path, target: str) -> Path:
+    """``.consolidate/backups/<target>``, created owner-only."""
+    base = private_dir(state_dir / "backups")
+    path = private_dir(base / target)
+    for directory in (base, path):
+        if directory.stat().st_mode & 0o777 != PRIVATE_DIR_MODE:
+            directory.chmod(PRIVATE_DIR_MODE)
+    return path
+
+
+def dump_name(database: str, when: datetime) -> str:
+    """``<db>_pre_consolidation_<UTC timestamp>.dump``, safe as a file name."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", database).strip(".") or "database"
+    return f"{safe}_pre_consolidation_{when.strftime('%Y%m%dT%H%M%SZ')}.dump"
+
+
+def partial_path(final: Path) -> Path:
+    """The temporary name pg_dump writes to before the rename."""
+    return final.with_name(f".{final.name}{PARTIAL_SUFFIX}")
+
+
+def create_private(path: Path) -> None:
+    """Create an empty file with mode 0600 (fails if it exists)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+    os.close(fd)
+
+
+def fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def sha256_file(path: Path, *, use_cache: bool = True, on_bytes: Callable[[int], None] | None = None) -> str:
+    """The file's sha256.
+
+    With ``use_cache``, a hash is reused while the file's inode, size, mtime and ctime are
+    unchanged, and only if the file had not been modified for a few seconds when it was
+    hashed: any later write then necessarily moves mtime/ctime past the recorded value,
+    even on file systems with coarse timestamps. ``on_bytes`` receives the bytes hashed so far.
+    """
+    st = path.stat()
+    key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    if use_cache and key in _HASHES:
+        return _HASHES[key]
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        done = 0
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+            done += len(chunk)
+            if on_bytes:
+                on_bytes(done)
+    value = digest.hexdigest()
+    if time.time() - max(st.st_mtime_ns, st.st_ctime_ns) / 1e9 > _QUIET_SECONDS:
+        _HASHES[key] = value
+    return value
+
+
+def remove_stale_partials(directory: Path) -> list[Path]:
+    """Delete partial files left by a killed process (call only while holding :func:`locked`)."""
+    removed = []
+    for path in directory.glob(f".*{PARTIAL_SUFFIX}"):
+        path.unlink(missing_ok=True)
+        removed.append(path)
+    return removed
+
+
+@contextmanager
+def locked(directory: Path, what: str) -> Iterator[None]:
+    """Hold the directory's lock: one backup or verification writer at a time per target.
+
+    Raises:
+        BackupError: another process holds it.
+    """
+    fd = os.open(directory / ".lock", os.O_RDWR | os.O_CREAT, PRIVATE_FILE_MODE)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise BackupError(
+                f"another consolidate process is working in {directory} ({what} refused)",
+                "wait for it to finish, then run the command again",
+            ) from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def human_bytes(size: float) -> str:
+    """``1536`` -> ``1.5 KiB``."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(size) < 1024 or unit == "TiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TiB"

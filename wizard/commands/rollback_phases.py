@@ -1,0 +1,85 @@
+"""``consolidate rollback archive`` and ``consolidate rollback record``: undo Phase 3 and Phase 4.
+
+Rollbacks go in reverse order: ``rollback record`` first (one transaction: delete the baseline
+row, move the archived rows back whole), then ``rollback archive`` (every file back, each
+sha256 checked). Both are idempotent and resume a run that died midway.
+
+Exit codes: 0 rolled back (or nothing to roll back), 1 refused or a check failed, 2 usage,
+configuration or connection error.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from rich.console import Console
+
+from .. import archive, inventory, record
+from .. import config as config_mod
+from ..errors import EXIT_DIFFERENCES, EXIT_OK
+from ..journal import Journal
+from ..record_gates import CONFIRMED_NAME
+from .common import add_project_options, open_target, print_json
+from .record import print_gates, print_outcome, target_dsn
+
+
+def register_actions(actions: argparse._SubParsersAction) -> None:
+    """Add ``archive`` and ``record`` to the ``rollback`` command's actions."""
+    a = actions.add_parser("archive", help="undo Phase 3: put every archived file back, checking its sha256")
+    add_project_options(a)
+    a.set_defaults(run=run_archive)
+
+    r = actions.add_parser(
+        "record", help="undo Phase 4: delete the baseline row and move the archived rows back (one transaction)"
+    )
+    add_project_options(r)
+    r.add_argument("--confirm", metavar="DBNAME", help="the target's database name, typed to confirm the write")
+    r.add_argument("--dry-run", action="store_true", help="print the SQL, write nothing")
+    r.set_defaults(run=run_record)
+
+
+def run_archive(args: argparse.Namespace, console: Console) -> int:
+    cfg = config_mod.load(args.project)
+    target = cfg.target(args.target)
+    journal = Journal.for_target(cfg.state_dir, target.name)
+    say = None if args.json else (lambda msg: console.print(f"  {msg}", highlight=False))
+    result = archive.rollback_archive(cfg, journal, say)
+    if args.json:
+        print_json(console, result.to_dict())
+    elif result.already_done:
+        console.print("[green]nothing to roll back[/]: no archived file is waiting to go back")
+    else:
+        console.print(
+            f"[green]rolled back[/]: {len(result.files)} file(s) back in {cfg.migrations_dir.name} with their "
+            f"recorded sha256 ({len(result.moved_now)} moved now); manifest removed"
+        )
+    return EXIT_OK
+
+
+def run_record(args: argparse.Namespace, console: Console) -> int:
+    quiet = args.json
+    with open_target(args, None if quiet else console) as session:
+        journal = Journal.for_target(session.config.state_dir, session.target.name)
+        finished = record.complete_pending(journal, target_dsn(session))
+        if finished is not None and not quiet:
+            print_outcome(console, finished)
+        plan = record.plan_rollback(session.config, session.target, session.conn, session.identity, journal)
+        before = inventory.take(session.conn, session.identity)
+        gates = [CONFIRMED_NAME(args.confirm, session.identity)]
+        refused = bool(plan.problems) or not gates[0].passed
+        if plan.state == record.READY and not quiet:
+            print_gates(console, gates)
+            for problem in plan.problems:
+                console.print(f"[bold red]✘[/] check: {problem}", highlight=False)
+            console.print("The transaction:" if not refused else "The transaction (not run):")
+            console.print(plan.render(), markup=False, highlight=False, soft_wrap=True)
+        if plan.state == record.READY and (refused or args.dry_run):
+            if quiet:
+                print_json(console, {"plan": plan.to_dict(), "gates": [g.to_dict() for g in gates]})
+            return EXIT_DIFFERENCES if refused else EXIT_OK
+        outcome = record.commit_rollback(plan, target_dsn(session), journal, before, gates)
+    if quiet:
+        print_json(console, outcome.to_dict())
+    else:
+        print_outcome(console, outcome, "rolled back")
+    return EXIT_DIFFERENCES if outcome.problems else EXIT_OK

@@ -1,0 +1,30 @@
+"""Phase 2: the consolidated baseline, generated from the target and proved on a scratch database.
+
+* :mod:`.dump`: pg_dump of the user schemas, cleaned into SQL the Supabase CLI can run;
+* :mod:`.managed`: in-scope objects outside the user schemas (triggers on ``auth.users``,
+  policies on ``storage.objects``, publication membership, extensions);
+* :mod:`.data`: rows the operator chose to carry, as idempotent inserts;
+* :mod:`.baseline`: the file, its provenance header and version, written idempotently;
+* :mod:`.prove`: apply to a fresh database, 100 % parity per kind, provisioning times;
+* :mod:`.phase`: all of it, as ``consolidate squash`` runs it.
+
+The engine takes plain callbacks for progress and a ``threading.Event`` for cancellation.
+"""
+
+from __future__ import annotations
+
+from .baseline import Baseline, generate, is_baseline, next_version
+from .phase import SquashOutcome, squash
+from .prove import Proof, Provisioning, prove
+
+__all__ = [
+    "Baseline",
+    "Proof",
+    "Provisioning",
+    "SquashOutcome",
+    "generate",
+    "is_baseline",
+    "next_version",
+    "prove",
+    "squash",
+]

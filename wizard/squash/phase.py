@@ -1,0 +1,118 @@
+"""Phase 2 from start to finish: generate the baseline from the target, then prove it."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+
+from ..catalog import Snapshot, snapshot
+from ..config import Config, Target
+from ..connect import Identity
+from ..errors import MigrationFileError
+from ..journal import Journal
+from ..migrations import MigrationFile, discover, load_file
+from ..shadow import Shadow
+from . import baseline as baseline_mod
+from . import prove as prove_mod
+
+
+@dataclass
+class SquashOutcome:
+    """The generated baseline, its proof, and the journal record of the proof."""
+
+    baseline: baseline_mod.Baseline
+    proof: prove_mod.Proof
+    target_snapshot: Snapshot
+    record: dict[str, Any]
+
+    @property
+    def proved(self) -> bool:
+        return self.proof.proved
+
+
+def squash(
+    config: Config,
+    target: Target,
+    conn: psycopg.Connection,
+    dsn: str,
+    identity: Identity,
+    shadow: Shadow,
+    *,
+    include_data: list[str] | None = None,
+    rounds: int = prove_mod.DEFAULT_ROUNDS,
+    progress: Callable[[str], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> SquashOutcome:
+    """Generate the baseline for ``target`` (read-only ``conn``) and prove it on ``shadow``.
+
+    Journals ``squash.generated``, then ``squash.proved`` or ``squash.proof_failed``. Each step
+    is idempotent: run again after a crash, it keeps the same file and proves it again.
+
+    Raises:
+        MigrationFileError: a migration file cannot be parsed, or two share a version.
+        WizardError: the target could not be dumped, or the proof could not run (see
+            :func:`wizard.squash.baseline.generate` and :func:`wizard.squash.prove.prove`).
+    """
+    say = progress or (lambda _msg: None)
+    mset = discover(config.migrations_dir)
+    if mset.errors:
+        raise MigrationFileError(mset.errors[0], "fix the file, then run squash again")
+    if mset.duplicates:
+        version, names = next(iter(mset.duplicates.items()))
+        raise MigrationFileError(
+            f"two migration files share version {version}: {', '.join(names)}", "rename one of them to a later version"
+        )
+    say("reading the target schema")
+    snap = snapshot(conn)
+    journal = Journal.for_target(config.state_dir, target.name)
+    superseded, previous = baseline_mod.split_files(mset)
+    existing = previous[-1] if previous else None
+    made_for = baseline_mod.generated_for(existing.path) if existing else None
+    if existing is not None and (not superseded or made_for != target.name):
+        # One baseline per project: made from the rehearsal target, adopted by the next one if it proves there.
+        history = superseded or archived_files(config)
+        say(f"proving the existing baseline {existing.filename} against {target.name}")
+        proof = prove_mod.prove(existing.path, snap, history, shadow, rounds=rounds, progress=say, cancel=cancel)
+        if proof.proved:
+            made = baseline_mod.adopt(config, target, identity, snap, existing, history, journal)
+            record = prove_mod.record(journal, proof, baseline_mod.relative(config, made.path), made.version)
+            return SquashOutcome(made, proof, snap, record)
+        if not superseded:
+            raise baseline_mod.NothingToConsolidate(
+                f"the baseline {existing.filename} (generated from {made_for or 'another target'}) does not "
+                f"reproduce target {target.name} ({proof.reason}), and the files it replaces are archived",
+                f"roll back the archive (`consolidate rollback archive --target {made_for or 'TARGET'}`), "
+                "then squash again",
+            )
+        say(f"the existing baseline does not reproduce {target.name}: generating one from {target.name}")
+    made = baseline_mod.generate(
+        config, target, conn, dsn, identity, snap, mset, journal, include_data, progress=say, cancel=cancel
+    )
+    proof = prove_mod.prove(
+        made.path,
+        snap,
+        made.superseded,
+        shadow,
+        data_rows=made.data.rows,
+        data_statements=made.data.statements,
+        rounds=rounds,
+        progress=say,
+        cancel=cancel,
+    )
+    record = prove_mod.record(journal, proof, baseline_mod.relative(config, made.path), made.version)
+    return SquashOutcome(made, proof, snap, record)
+
+
+def archived_files(config: Config) -> list[MigrationFile]:
+    """The superseded files as the archive manifest lists them (Phase 3 moved them out of the folder)."""
+    manifest = config.archive_dir / "manifest.json"
+    if not manifest.is_file():
+        return []
+    entries = json.loads(manifest.read_text(encoding="utf-8")).get("files", [])
+    files = [load_file(config.archive_dir / e["file"]) for e in entries if (config.archive_dir / e["file"]).is_file()]
+    return sorted(files, key=lambda f: (int(f.version or 0), f.filename))
