@@ -63,3 +63,11 @@ def test_unknown_target_lists_known_ones(tmp_path):
     with pytest.raises(ConfigError) as info:
         cfg.target("prod")
     assert "targets: s" in info.value.message
+
+
+def test_backup_max_age_is_configurable(tmp_path):
+    cfg = load(tmp_path, '[project]\nbackup_max_age_hours = 6\n[targets.s]\ndsn_env = "X"\nrole = "staging"\n')
+    assert cfg.backup_max_age_hours == 6.0
+    with pytest.raises(ConfigError) as info:
+        load(tmp_path, "[project]\nbackup_max_age_hours = -1\n")
+    assert "backup_max_age_hours" in info.value.message

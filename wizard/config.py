@@ -80,6 +80,7 @@ class Config:
     targets: dict[str, Target] = field(default_factory=dict)
     shadow: DsnSource | None = None  # None: the embedded server
     test_command: str | None = None
+    backup_max_age_hours: float = 24.0
 
     @property
     def state_dir(self) -> Path:
@@ -160,11 +161,16 @@ def from_dict(root: Path, data: dict[str, Any]) -> Config:
     project = data.get("project", {})
     if not isinstance(project, dict):
         raise ConfigError("project must be a table", "write it as [project]")
-    unknown_project = set(project) - {"migrations_dir", "archive_dir", "test_command"}
+    unknown_project = set(project) - {"migrations_dir", "archive_dir", "test_command", "backup_max_age_hours"}
     if unknown_project:
         raise ConfigError(
             f"unknown key(s) in [project]: {', '.join(sorted(unknown_project))}",
-            "allowed: migrations_dir, archive_dir, test_command",
+            "allowed: migrations_dir, archive_dir, test_command, backup_max_age_hours",
+        )
+    max_age = project.get("backup_max_age_hours", 24)
+    if isinstance(max_age, bool) or not isinstance(max_age, int | float) or max_age <= 0:
+        raise ConfigError(
+            "project.backup_max_age_hours must be a positive number of hours", "set project.backup_max_age_hours = 24"
         )
     test_command = project.get("test_command")
     if test_command is not None and not isinstance(test_command, str):
@@ -221,6 +227,7 @@ def from_dict(root: Path, data: dict[str, Any]) -> Config:
         targets=targets,
         shadow=shadow,
         test_command=test_command,
+        backup_max_age_hours=float(max_age),
     )
 
 

@@ -183,8 +183,10 @@ def evaluate(
     target: Target,
     conn: psycopg.Connection,
     identity: Identity,
-    max_age: timedelta = DEFAULT_MAX_AGE,
+    max_age: timedelta | None = None,
 ) -> GateResult:
-    """Evaluate :data:`VERIFIED_BACKUP` for an open target session."""
+    """Evaluate :data:`VERIFIED_BACKUP` for an open target session (age limit: ``project.backup_max_age_hours``)."""
+    if max_age is None:
+        max_age = timedelta(hours=config.backup_max_age_hours)
     journal = Journal.for_target(config.state_dir, target.name)
     return VERIFIED_BACKUP(journal, identity, schema_fingerprint(conn), config.root, max_age, target=target)

@@ -18,7 +18,6 @@ from .. import config as config_mod
 from .. import shadow as shadow_mod
 from ..backup import BackupProgress, VerifyProgress, evaluate, take_backup, verify_backup
 from ..backup.files import human_bytes
-from ..backup.gate import DEFAULT_MAX_AGE
 from ..backup.verify import DEFAULT_JOBS
 from ..errors import EXIT_DIFFERENCES, EXIT_OK, WizardError
 from ..journal import Journal
@@ -40,8 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     v.add_argument(
         "--max-age-hours",
         type=float,
-        default=DEFAULT_MAX_AGE.total_seconds() / 3600,
-        help="the oldest backup the verified-backup gate accepts (default 24)",
+        default=None,
+        help="the oldest backup the verified-backup gate accepts (default: project.backup_max_age_hours, 24)",
     )
     v.set_defaults(run=run_verify)
 
@@ -118,7 +117,7 @@ def run_verify(args: argparse.Namespace, console: Console) -> int:
     gate_error = None
     try:
         with open_target(args, None if args.json else console) as session:
-            max_age = timedelta(hours=args.max_age_hours)
+            max_age = timedelta(hours=args.max_age_hours) if args.max_age_hours else None
             gate = evaluate(session.config, session.target, session.conn, session.identity, max_age)
     except WizardError as exc:
         gate_error = str(exc)
