@@ -19,7 +19,7 @@ from pathlib import Path
 import psycopg
 from psycopg import conninfo, sql
 
-from . import embedded
+from . import embedded, standins
 from .config import Config, resolve_dsn
 from .connect import open_session
 from .errors import ShadowError
@@ -63,7 +63,8 @@ class Shadow:
     def template(self) -> str:
         """Name of the bootstrapped template database, created on first use."""
         text = bootstrap_sql()
-        name = "cw_template_" + hashlib.sha256(text.encode()).hexdigest()[:12]
+        # The template is rebuilt whenever the bootstrap or a stand-in extension changes.
+        name = "cw_template_" + hashlib.sha256((text + standins.digest()).encode()).hexdigest()[:12]
         with self._admin() as conn:
             # Serialise creation between processes sharing the server.
             conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (name,))

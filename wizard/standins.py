@@ -20,6 +20,7 @@ into their extension directory (``python -m wizard.standins install "$(pg_config
 from __future__ import annotations
 
 import argparse
+import hashlib
 import re
 import shlex
 import sys
@@ -47,6 +48,14 @@ SUPABASE_DEFAULT_EXTENSIONS: dict[str, str] = {
 
 def _source() -> Traversable:
     return resources.files("wizard").joinpath("sql/standins/extension")
+
+
+def digest() -> str:
+    """sha256 over every stand-in file (name and content): part of the scratch template's identity."""
+    h = hashlib.sha256()
+    for f in sorted(_source().iterdir(), key=lambda t: t.name):
+        h.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()
 
 
 def names() -> list[str]:

@@ -45,7 +45,7 @@ SELECT n.nspname, c.relname, t.tgname, pg_get_triggerdef(t.oid) AS def, t.tgenab
 
 POLICIES_SQL = f"""
 SELECT n.nspname, c.relname, pol.polname, pol.polpermissive, pol.polcmd,
-       ARRAY(SELECT CASE WHEN r = 0 THEN 'public' ELSE pg_get_userbyid(r) END
+       ARRAY(SELECT CASE WHEN r = 0 THEN 'public' ELSE quote_ident(pg_get_userbyid(r)) END
                FROM unnest(pol.polroles) AS r ORDER BY 1) AS roles,
        pg_get_expr(pol.polqual, pol.polrelid) AS qual,
        pg_get_expr(pol.polwithcheck, pol.polrelid) AS withcheck,

@@ -19,7 +19,7 @@ from psycopg.rows import dict_row
 
 from .. import scope
 from ..catalog import Snapshot
-from ..catalog.scope_sql import managed_ns, not_extension_member, user_ns
+from ..catalog.scope_sql import not_extension_member, user_ns
 from ..sqltext import ident, literal, qualified
 from .dump import KEPT_OWNERS
 
@@ -38,19 +38,6 @@ SELECT e.extname, n.nspname,
   FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
  WHERE e.extname <> 'plpgsql'
  ORDER BY e.extname
-"""
-
-_MANAGED_POLICIES_SQL = f"""
-SELECT n.nspname, c.relname, pol.polname, pol.polpermissive, pol.polcmd,
-       ARRAY(SELECT CASE WHEN r = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(r)) END
-               FROM unnest(pol.polroles) AS r ORDER BY 1) AS roles,
-       pg_get_expr(pol.polqual, pol.polrelid) AS qual,
-       pg_get_expr(pol.polwithcheck, pol.polrelid) AS withcheck
-  FROM pg_policy pol
-  JOIN pg_class c ON c.oid = pol.polrelid
-  JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE {managed_ns("n")}
- ORDER BY n.nspname, c.relname, pol.polname
 """
 
 _PUBLICATIONS_SQL = """
@@ -148,7 +135,6 @@ SELECT o.objtype, o.objname, g.name AS grantee,
 """
 
 _DEFACL_OBJECTS = {"r": "TABLES", "S": "SEQUENCES", "f": "FUNCTIONS", "T": "TYPES", "n": "SCHEMAS"}
-_POLICY_CMD = {"r": "SELECT", "a": "INSERT", "w": "UPDATE", "d": "DELETE", "*": "ALL"}
 _TRIGGER_STATE = {"D": "DISABLE TRIGGER", "R": "ENABLE REPLICA TRIGGER", "A": "ENABLE ALWAYS TRIGGER"}
 _EVENT_STATE = {"D": "DISABLE", "R": "ENABLE REPLICA", "A": "ENABLE ALWAYS"}
 
@@ -229,20 +215,14 @@ def _triggers(snap: Snapshot, out: ManagedSql) -> list[str]:
     return lines
 
 
-def _policies(conn: psycopg.Connection, out: ManagedSql) -> list[str]:
-    lines = []
-    for r in _rows(conn, _MANAGED_POLICIES_SQL):
-        parts = [
-            f"CREATE POLICY {ident(r['polname'])} ON {qualified(r['nspname'], r['relname'])}",
-            "AS PERMISSIVE" if r["polpermissive"] else "AS RESTRICTIVE",
-            f"FOR {_POLICY_CMD[r['polcmd']]}",
-            f"TO {', '.join(r['roles'])}",
-        ]
-        if r["qual"] is not None:
-            parts.append(f"USING ({r['qual']})")
-        if r["withcheck"] is not None:
-            parts.append(f"WITH CHECK ({r['withcheck']})")
-        lines.append(" ".join(parts) + ";")
+def _policies(snap: Snapshot, out: ManagedSql) -> list[str]:
+    """``CREATE POLICY`` for the policies on managed tables, from the snapshot's (schema-qualified) definitions."""
+    lines = [
+        f"CREATE POLICY {ident(p.details['policy'])} ON {qualified(p.details['schema'], p.details['table_name'])} "
+        f"{p.definition};"
+        for p in snap.of_kind("policy")
+        if p.details.get("on_managed_table")
+    ]
     out.counts["policies on managed tables"] = len(lines)
     return lines
 
@@ -344,7 +324,7 @@ def managed_sql(conn: psycopg.Connection, snap: Snapshot) -> ManagedSql:
         out.before = _section("Extensions (a fresh Supabase project already has its own)", _extensions(conn, out))
         after = [
             ("Triggers on Supabase-managed tables whose function is the project's", _triggers(snap, out)),
-            ("Row level security policies on Supabase-managed tables", _policies(conn, out)),
+            ("Row level security policies on Supabase-managed tables", _policies(snap, out)),
             ("Publications and publication membership of the project's tables", _publications(conn, out)),
             ("Event triggers with a function of the project's", _event_triggers(conn, out)),
             ("Default privileges for all schemas", _default_privileges(conn, out)),
