@@ -17,7 +17,7 @@ import pytest
 
 from tests.conftest import run_sql
 from wizard import config as config_mod
-from wizard import events, report, security, validate
+from wizard import events, report, security, test_command, validate
 from wizard.backup.evidence import TAKEN
 from wizard.cli import main
 from wizard.journal import Journal
@@ -216,7 +216,7 @@ def test_failing_test_command_fails_validation_with_its_output_tail(small: tuple
     tests = next(c for c in _journal(root).last(events.VALIDATED)["checks"] if c["name"] == "test_command")
     assert tests["status"] == "failed" and tests["evidence"]["exit_code"] == 3
     tail = tests["evidence"]["output_tail"].splitlines()
-    assert tail[-1] == "FAILED test_api" and "line 1" not in tail and len(tail) == validate.TAIL_LINES
+    assert tail[-1] == "FAILED test_api" and "line 1" not in tail and len(tail) == test_command.TAIL_LINES
 
 
 def test_test_command_sees_the_fresh_environment(small: tuple[Path, str]) -> None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import getpass
 import subprocess
 import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +25,7 @@ from typing import Any
 
 import psycopg
 
-from . import events
+from . import events, test_command
 from .config import Config
 from .gates import Gate, GateResult, failed, passed
 from .journal import Journal
@@ -129,32 +128,16 @@ def check_tests(config: Config, cancel: threading.Event | None = None, timeout_s
     command = config.test_command
     if not command:
         return _result("tests_pass", NOT_APPLICABLE, "no project.test_command in consolidate.toml: nothing to run")
-    started = time.monotonic()
-    proc = subprocess.Popen(
-        command,
-        shell=True,
-        cwd=config.root,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        text=True,
+    ran = test_command.run(command, config.root, timeout_s, cancel=cancel)
+    if ran.cancelled or ran.timed_out:
+        why = "was cancelled" if ran.cancelled else f"ran over {timeout_s:.0f} s"
+        return _result("tests_pass", FAILED, f"`{command}` {why}")
+    last = ran.last_line
+    if not ran.passed:
+        return _result("tests_pass", FAILED, f"`{command}` exited {ran.exit_code}: {last[:160]}")
+    return _result(
+        "tests_pass", PASSED, f"`{command}` passed in {ran.seconds:.1f} s" + (f": {last[:120]}" if last else "")
     )
-    output = ""
-    while True:
-        try:
-            output, _ = proc.communicate(timeout=0.2)
-            break
-        except subprocess.TimeoutExpired:
-            if (cancel is not None and cancel.is_set()) or time.monotonic() - started > timeout_s:
-                proc.kill()
-                proc.communicate()
-                why = "was cancelled" if cancel is not None and cancel.is_set() else f"ran over {timeout_s:.0f} s"
-                return _result("tests_pass", FAILED, f"`{command}` {why}")
-    seconds = time.monotonic() - started
-    last = next((line.strip() for line in reversed(output.splitlines()) if line.strip()), "")
-    if proc.returncode != 0:
-        return _result("tests_pass", FAILED, f"`{command}` exited {proc.returncode}: {last[:160]}")
-    return _result("tests_pass", PASSED, f"`{command}` passed in {seconds:.1f} s" + (f": {last[:120]}" if last else ""))
 
 
 def check_migrations(config: Config) -> ItemResult:

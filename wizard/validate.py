@@ -25,10 +25,6 @@ The target session is read-only; the only writes go to a scratch database and th
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -38,7 +34,7 @@ from typing import Any
 
 import psycopg
 
-from . import events, history, security
+from . import events, history, security, test_command
 from .backup import files as backup_files
 from .backup.evidence import VERIFIED, BackupRecord, backups, count_rows, data_tables, verifications
 from .catalog import Snapshot, snapshot
@@ -66,8 +62,6 @@ CHECKS: dict[str, str] = {
 #: Kinds named in the parity check's one-line reason, with their plurals.
 HEADLINE = {"table": "tables", "index": "indexes", "function": "functions", "policy": "policies", "trigger": "triggers"}
 DEFAULT_TEST_TIMEOUT = 1800.0
-TAIL_LINES = 40
-TAIL_CHARS = 4000
 MAX_LISTED = 50
 FRESH_LABEL = "the fresh environment"
 TARGET_LABEL = "the target"
@@ -483,12 +477,6 @@ def _security_posture(target_findings: list[security.Finding], fresh: _Fresh, sc
 # --- test command -----------------------------------------------------------------------
 
 
-def tail(text: str, lines: int = TAIL_LINES, chars: int = TAIL_CHARS) -> str:
-    """The last ``lines`` lines of ``text``, at most ``chars`` characters."""
-    kept = "\n".join(text.rstrip().splitlines()[-lines:])
-    return kept[-chars:]
-
-
 def run_test_command(
     config: Config,
     target: Target,
@@ -506,43 +494,16 @@ def run_test_command(
     command = config.test_command
     if not command:
         return CheckResult(name, True, "not configured ([project] test_command in consolidate.toml)", {}, skipped=True)
-    env = {**os.environ, "CONSOLIDATE_TARGET": target.name, "CONSOLIDATE_TARGET_ROLE": target.role}
+    env = {"CONSOLIDATE_TARGET": target.name, "CONSOLIDATE_TARGET_ROLE": target.role}
     if fresh_dsn:
         env["CONSOLIDATE_FRESH_DSN"] = fresh_dsn
-    started = time.monotonic()
-    proc = subprocess.Popen(
-        command,
-        shell=True,
-        cwd=config.root,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # so a timeout or cancel stops the whole process group
-    )
-    chunks: list[bytes] = []
-    reader = threading.Thread(target=lambda: chunks.extend(iter(lambda: proc.stdout.read(8192), b"")), daemon=True)
-    reader.start()
-    timed_out = cancelled = False
-    while proc.poll() is None:
-        if time.monotonic() - started > timeout:
-            timed_out = True
-        elif cancel is not None and cancel.is_set():
-            cancelled = True
-        if timed_out or cancelled:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-            break
-        time.sleep(0.05)
-    reader.join(5)
-    seconds = time.monotonic() - started
-    if cancelled:
+    ran = test_command.run(command, config.root, timeout, env, cancel)
+    if ran.cancelled:
         raise Cancelled("validation cancelled while the test command ran; nothing was recorded", "run it again")
-    output = tail(b"".join(chunks).decode("utf-8", errors="replace"))
+    timed_out, seconds, output = ran.timed_out, ran.seconds, ran.output_tail
     evidence = {
         "command": command,
-        "exit_code": proc.returncode,
+        "exit_code": ran.exit_code,
         "seconds": round(seconds, 3),
         "timed_out": timed_out,
         "output_tail": output,
@@ -550,9 +511,12 @@ def run_test_command(
     }
     if timed_out:
         return _fail(name, f"`{command}` did not finish within {timeout:g} s and was stopped", **evidence)
-    if proc.returncode != 0:
-        last = output.splitlines()[-1] if output else "no output"
-        return _fail(name, f"`{command}` exited {proc.returncode} after {seconds:.1f} s: {last}", **evidence)
+    if not ran.passed:
+        return _fail(
+            name,
+            f"`{command}` exited {ran.exit_code} after {seconds:.1f} s: {ran.last_line or 'no output'}",
+            **evidence,
+        )
     return _pass(name, f"`{command}` passed (exit 0) in {seconds:.1f} s", **evidence)
 
 
