@@ -12,6 +12,7 @@ import psycopg
 
 from wizard import config as config_mod
 from wizard import shadow as shadow_mod
+from wizard import targets
 from wizard.config import Config, Target
 from wizard.connect import Identity, identity, open_session
 from wizard.errors import WizardError
@@ -103,10 +104,18 @@ class WizardContext:
 
     @contextmanager
     def session(self, target: Target | None = None) -> Iterator[tuple[psycopg.Connection, Identity]]:
-        """A read-only session on the target and its identity; closed afterwards."""
-        conn = open_session(self.dsn(target), read_only=True)
+        """A read-only session on the target and its identity; closed afterwards.
+
+        Raises:
+            ConfigError: the target points at another target's database (:mod:`wizard.targets`).
+        """
+        chosen = target or self.chosen
+        targets.check_static(self.config, chosen)
+        conn = open_session(self.dsn(chosen), read_only=True)
         try:
-            yield conn, identity(conn)
+            ident = identity(conn)
+            targets.check_live(self.config, chosen, ident)
+            yield conn, ident
         finally:
             conn.close()
 

@@ -274,7 +274,7 @@ def run_phase1(
         try:
             report = drift.check(conn, mset, ctx.shadow(), say, cancel)
         except MigrationFileError as exc:
-            result.drift_error = exc.message
+            result.drift_error = str(exc)  # with its fix
             return result
     result.drift = report
     record_drift(ctx, ident, report)

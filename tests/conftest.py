@@ -40,6 +40,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     base = getattr(config, "_cw_basetemp", None)
     if base:
         shutil.rmtree(base, ignore_errors=True)
+
+
 SECOND_ENV = "CW_TEST_SECOND_DSN"
 
 

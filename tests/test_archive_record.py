@@ -600,3 +600,29 @@ def test_a_busy_history_table_times_out_and_changes_nothing(
     assert "another session holds the history table" in out
     assert history_state(fresh_db) == before
     assert cli(capsys, "record", "--project", str(root), "--confirm", dbname)[0] == 0
+
+
+def test_the_record_transaction_locks_no_application_table(
+    small: Callable[..., Path], fresh_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every relation the Phase 4 transaction holds a lock on, seen from inside it, is a history table."""
+    root = small()
+    _ready(root, capsys)
+    cfg = config.load(root)
+    target = cfg.target("staging")
+    with open_session(fresh_db) as conn:
+        plan = record.plan_record(cfg, target, conn, identity(conn), Journal.for_target(cfg.state_dir, "staging"))
+    held = record.Step(
+        "SELECT DISTINCT n.nspname || '.' || c.relname FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' "
+        "AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')",
+        key="locks",
+    )
+    conn = open_session(fresh_db, read_only=False, autocommit=False)
+    try:
+        locks = set(record._run(conn, [*plan.steps(), held])["locks"])
+    finally:
+        conn.rollback()
+        conn.close()
+    assert {HISTORY, ARCHIVE_TABLE} <= locks
+    assert all(name.startswith("supabase_migrations.") for name in locks), locks

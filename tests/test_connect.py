@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import psycopg
 import pytest
 
+from tests.conftest import run_sql
+from wizard import inventory
+from wizard.catalog import snapshot
 from wizard.connect import identity, open_session
 from wizard.dsn import describe, redact_text, without_password
-from wizard.errors import ConnectionFailed
+from wizard.errors import ConnectionFailed, WizardError
 
 
 def test_target_session_is_read_only(fresh_db):
     with open_session(fresh_db) as conn:
         assert conn.execute("SHOW default_transaction_read_only").fetchone()[0] == "on"
         assert conn.execute("SHOW application_name").fetchone()[0] == "consolidation-wizard"
+        assert conn.execute("SHOW statement_timeout").fetchone()[0] == "5min"
+        assert conn.execute("SHOW lock_timeout").fetchone()[0] == "5s"
         with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
             conn.execute("create table public.nope (id int)")
 
@@ -67,3 +75,38 @@ def test_remote_hosts_default_to_tls(monkeypatch):
     assert tls_default("host=/tmp/socket dbname=x")[1] is None
     monkeypatch.setenv("PGSSLMODE", "disable")
     assert tls_default("host=db.example.com dbname=x")[1] is None
+
+
+def test_row_counting_shows_progress_and_cancels_a_count_in_progress(fresh_db):
+    run_sql(fresh_db, "create table public.a (id int); create table public.b (id int); insert into public.a values (1)")
+    seen = []
+    with open_session(fresh_db) as conn:
+        snap = snapshot(conn)
+        assert inventory.count_rows(conn, snap, lambda t, i, n: seen.append((t, i, n))) == {
+            "public.a": 1,
+            "public.b": 0,
+        }
+        assert sorted(seen) == [("public.a", 1, 2), ("public.b", 2, 2)]
+        cancel = threading.Event()
+        with psycopg.connect(fresh_db) as holder:  # a count that would wait (up to lock_timeout) behind a lock
+            holder.execute("lock table public.a in access exclusive mode")
+            threading.Timer(0.3, cancel.set).start()
+            started = time.monotonic()
+            with pytest.raises(inventory.Cancelled, match=r"cancelled while counting public\.a"):
+                inventory.count_rows(conn, snap, cancel=cancel)
+            assert time.monotonic() - started < 3  # the running count was cancelled, not waited out
+        assert conn.execute("select 1").fetchone() == (1,)  # the session is still usable
+
+
+def test_row_counting_gives_up_on_a_locked_table_with_a_clear_message(fresh_db):
+    run_sql(fresh_db, "create table public.busy (id int)")
+    with open_session(fresh_db) as conn, psycopg.connect(fresh_db) as holder:
+        conn.execute("SET lock_timeout = '200ms'")
+        snap = snapshot(conn)
+        holder.execute("lock table public.busy in access exclusive mode")
+        with pytest.raises(WizardError) as info:
+            inventory.count_rows(conn, snap)
+    assert info.value.message == (
+        "table public.busy is locked by another session; counting its rows gave up after 200ms (lock_timeout) "
+        "instead of queueing behind the lock"
+    )

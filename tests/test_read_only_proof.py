@@ -95,6 +95,7 @@ def test_no_command_but_record_and_rollbacks_writes_to_the_target(watched: tuple
         ["verify-backup", *p],
         ["squash", *p],
         ["status", *p],
+        ["prune-backups", *p],
         ["archive", *p],
         ["validate", *p],
         ["report", *p],

@@ -46,9 +46,11 @@ def check(
     """Replay ``mset`` in a fresh scratch database and compare the target with the result.
 
     Raises:
-        MigrationFileError: a file cannot be parsed (the replay would be meaningless).
+        MigrationFileError: the folder holds no migration file, or a file cannot be parsed (the
+            replay would be meaningless).
         MissingExtension: the shadow server lacks an extension the history creates.
     """
+    mset.require_files()
     if mset.errors:
         raise MigrationFileError(mset.errors[0], "fix the file, then run drift again")
     if mset.duplicates:

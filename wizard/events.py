@@ -12,6 +12,7 @@ DRIFT_CHECKED = "drift.checked"  # replay of the history and its parity with the
 BACKUP_TAKEN = "backup.taken"
 BACKUP_VERIFIED = "backup.verified"
 BACKUP_VERIFICATION_FAILED = "backup.verification_failed"
+BACKUP_PRUNED = "backup.pruned"  # an old backup file removed by prune-backups: path, size, sha256, reason
 
 SQUASH_GENERATED = "squash.generated"  # baseline file written: path, version, sha256, superseded files
 SQUASH_PROVED = "squash.proved"  # baseline applied to a scratch DB and 100 % parity with the target

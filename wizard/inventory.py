@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -111,6 +112,29 @@ class Inventory:
         }
 
 
+@contextmanager
+def _cancel_watch(conn: psycopg.Connection, cancel: threading.Event | None) -> Iterator[None]:
+    """Cancel the running statement as soon as ``cancel`` is set: one ``count(*)`` of a huge table takes minutes."""
+    if cancel is None:
+        yield
+        return
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(0.1):
+            if cancel.is_set():
+                conn.cancel_safe()
+                return
+
+    watcher = threading.Thread(target=watch, name="count-rows-cancel", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watcher.join()
+
+
 def count_rows(
     conn: psycopg.Connection,
     snap: Snapshot,
@@ -119,22 +143,42 @@ def count_rows(
 ) -> dict[str, int]:
     """Exact ``count(*)`` of every ordinary table in the snapshot.
 
+    ``progress`` receives each table before it is counted; setting ``cancel`` stops at once,
+    cancelling a count in progress.
+
     Raises:
-        Cancelled: ``cancel`` was set between two tables.
+        Cancelled: ``cancel`` was set.
+        WizardError: a table stayed locked by another session longer than the session's ``lock_timeout``.
     """
     tables = [t for t in snap.of_kind("table") if t.details["relkind"] == "r"]
     counts: dict[str, int] = {}
-    for position, table in enumerate(tables, start=1):
-        if cancel is not None and cancel.is_set():
-            raise Cancelled("row counting cancelled", "run the command again to count from the start")
-        if progress:
-            progress(table.name, position, len(tables))
-        query = sql.SQL("SELECT count(*) FROM {}.{}").format(
-            sql.Identifier(table.details["schema"]), sql.Identifier(table.details["table_name"])
-        )
-        with conn.transaction():
-            conn.execute("SET LOCAL statement_timeout = 0")  # exact counts of huge tables take time
-            counts[table.name] = conn.execute(query).fetchone()[0]
+    with _cancel_watch(conn, cancel):
+        for position, table in enumerate(tables, start=1):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("row counting cancelled", "run the command again to count from the start")
+            if progress:
+                progress(table.name, position, len(tables))
+            query = sql.SQL("SELECT count(*) FROM {}.{}").format(
+                sql.Identifier(table.details["schema"]), sql.Identifier(table.details["table_name"])
+            )
+            try:
+                with conn.transaction():
+                    conn.execute("SET LOCAL statement_timeout = 0")  # exact counts of huge tables take time
+                    counts[table.name] = conn.execute(query).fetchone()[0]
+            except psycopg.errors.QueryCanceled:
+                if cancel is None or not cancel.is_set():
+                    raise
+                raise Cancelled(
+                    f"row counting cancelled while counting {table.name}",
+                    "run the command again to count from the start",
+                ) from None
+            except psycopg.errors.LockNotAvailable:
+                waited = conn.execute("SHOW lock_timeout").fetchone()[0]
+                raise WizardError(
+                    f"table {table.name} is locked by another session; counting its rows gave up after "
+                    f"{waited} (lock_timeout) instead of queueing behind the lock",
+                    "run it again when no migration or maintenance holds the table",
+                ) from None
     return counts
 
 

@@ -100,6 +100,24 @@ class MigrationSet:
         """Files the CLI ignores that are replayed anyway (``include_ignored``)."""
         return [f for f in self.files if f.version is None]
 
+    def require_files(self) -> MigrationSet:
+        """This set, if it holds a migration file to run.
+
+        Raises:
+            MigrationFileError: the folder is empty, or holds only files the Supabase CLI ignores.
+        """
+        if self.files:
+            return self
+        skipped = [f.filename for f in self.ignored]
+        fix = "set project.migrations_dir in consolidate.toml to the folder of your migration files"
+        if not skipped:
+            raise MigrationFileError(f"the migrations folder {self.directory} holds no migration file", fix)
+        shown = ", ".join(skipped[:3]) + (", ..." if len(skipped) > 3 else "")
+        raise MigrationFileError(
+            f"the migrations folder {self.directory} holds only files the Supabase CLI ignores ({shown})",
+            f"name them <timestamp>_name.sql, or {fix}",
+        )
+
 
 def _line_of(text: str, offset: int) -> int:
     return text.count("\n", 0, max(offset, 0)) + 1

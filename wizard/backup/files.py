@@ -11,6 +11,7 @@ import fcntl
 import hashlib
 import os
 import re
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -35,6 +36,41 @@ def backup_dir(state_dir: Path, target: str) -> Path:
         if directory.stat().st_mode & 0o777 != PRIVATE_DIR_MODE:
             directory.chmod(PRIVATE_DIR_MODE)
     return path
+
+
+def refuse_if_tracked(project_root: Path, path: Path) -> None:
+    """Refuse to write ``path`` when git would track it (the project is a work tree and git does not ignore it).
+
+    ``.consolidate/.gitignore`` normally ignores everything; this catches an emptied or edited one.
+    No git, no work tree, or a path outside it (a symlink to another disk) means git cannot track it.
+
+    Raises:
+        BackupError: ``git check-ignore`` says the path is not ignored.
+    """
+    try:
+        proc = subprocess.run(
+            ["git", "-C", str(project_root), "check-ignore", "-q", str(path)],
+            capture_output=True,
+            timeout=30,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return
+    if proc.returncode == 1:  # 0: ignored; 128: not a work tree, or beyond a symlink
+        shown = os.path.relpath(path, project_root)
+        raise BackupError(
+            f"refusing to write the backup {shown}: git would track it (a backup is a full copy of the data)",
+            "restore .consolidate/.gitignore to the single line `*` (or ignore .consolidate/ in the project's "
+            ".gitignore), then run consolidate backup again",
+        )
+
+
+def dump_files(directory: Path) -> list[Path]:
+    """The complete dumps in a target's backup directory, oldest name first."""
+    if not directory.is_dir():
+        return []
+    return sorted(p for p in directory.glob("*.dump") if p.is_file())
 
 
 def dump_name(database: str, when: datetime) -> str:

@@ -88,6 +88,11 @@ def _choose(journal: Journal) -> tuple[BackupRecord | None, str]:
     return None, f"backup {newest.path} {_status(journal, newest)}"
 
 
+def judged_backup(journal: Journal) -> BackupRecord | None:
+    """The backup the gate judges: the newest whose latest verification passed (the one it relies on, if it holds)."""
+    return _choose(journal)[0]
+
+
 def check_verified_backup(
     journal: Journal,
     identity: Identity,

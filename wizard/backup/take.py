@@ -9,6 +9,7 @@ evidence still describes exactly what the dump holds.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shutil
@@ -37,6 +38,12 @@ DISK_FACTOR = 1.0
 #: pg_dump gives up instead of queueing behind a lock held by a long migration.
 LOCK_WAIT_TIMEOUT = "60s"
 _TABLE_LINE = re.compile(r'dumping contents of table "(.+)"')
+_DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+_DISK_FULL_TEXT = ("no space left on device", "file too large", "disk quota exceeded")
+DISK_FULL_FIX = (
+    "free space where backups go (.consolidate/backups), or make .consolidate/backups a symlink to a larger disk, "
+    "then run consolidate backup again"
+)
 
 
 @dataclass(frozen=True)
@@ -121,7 +128,8 @@ def take_backup(
 
     Raises:
         ToolNotFound: no pg_dump at least as new as the server.
-        BackupError: not enough disk space, or pg_dump failed (the partial file is removed).
+        BackupError: not enough disk space, the disk filled up, pg_dump failed (the partial file is
+            removed), or git would track the backup file.
         BackupInterrupted: cancelled or Ctrl-C (the partial file is removed).
     """
     tool = tools.find(
@@ -138,6 +146,7 @@ def take_backup(
         final = _final_path(directory, identity.database, datetime.now(UTC))
         partial = files.partial_path(final)
         relative = os.path.relpath(partial, config.root)
+        files.refuse_if_tracked(config.root, final)
         files.create_private(partial)
         try:
             measurement = _dump(conn, tool, partial, progress, cancel)
@@ -165,6 +174,14 @@ def take_backup(
             raise BackupError(
                 f"the backup's session on the target failed: {first}; the partial file {relative} was removed",
                 "check the connection and run consolidate backup again",
+            ) from None
+        except OSError as exc:
+            partial.unlink(missing_ok=True)
+            if exc.errno not in _DISK_FULL_ERRNOS:
+                raise
+            raise BackupError(
+                f"the disk is full ({exc.strerror}) while writing {relative}; the partial file was removed",
+                DISK_FULL_FIX,
             ) from None
         except BaseException:
             partial.unlink(missing_ok=True)
@@ -272,6 +289,8 @@ def _dump(
                 measurer.join(30)
             raise
     if code != 0:
+        if any(text in run.first_error().lower() for text in _DISK_FULL_TEXT):
+            raise BackupError(f"the disk is full: pg_dump could not write ({run.first_error()})", DISK_FULL_FIX)
         how = f"was killed by signal {-code}" if code < 0 else f"failed (exit {code})"
         fix = "it was stopped from outside; run consolidate backup again" if code < 0 else _fix_for(run.first_error())
         raise BackupError(f"pg_dump {how}: {run.first_error()}", fix)
@@ -288,10 +307,10 @@ def _fix_for(message: str) -> str:
     lowered = message.lower()
     if "permission denied" in lowered:
         return "back up as a role that can read every table (the database owner, or postgres on Supabase)"
+    if "row-level security" in lowered:
+        return "back up as a role with BYPASSRLS or owning the tables (postgres on Supabase)"
     if "lock" in lowered and "timeout" in lowered:
         return "a table was locked for longer than 60 s; run the backup when no migration is running"
-    if "no space" in lowered:
-        return "free disk space and run again"
     if "server version" in lowered or "version mismatch" in lowered:
         return "use a pg_dump at least as new as the server"
     return "read pg_dump's message above, fix the cause, and run consolidate backup again"

@@ -27,6 +27,7 @@ from functools import cache
 from pathlib import Path
 
 from .. import embedded
+from ..connect import tls_default
 from ..dsn import redact_text, without_password
 from ..errors import WizardError
 from .errors import BackupInterrupted, ToolNotFound
@@ -120,8 +121,11 @@ def find(name: str, min_major: int, *, search: Iterable[Path] | None = None, pur
 
 
 def child_env(dsn: str) -> tuple[str, dict[str, str]]:
-    """A password-free conninfo for a child's argv, and an environment carrying the password."""
-    conninfo, password = without_password(dsn)
+    """A password-free conninfo for a child's argv, and an environment carrying the password.
+
+    A remote host without an ``sslmode`` gets ``sslmode=require``, as our own sessions do.
+    """
+    conninfo, password = without_password(tls_default(dsn)[0])
     env = dict(os.environ)
     env.setdefault("PGAPPNAME", "consolidation-wizard")
     if password is not None:

@@ -2,6 +2,36 @@
 
 from __future__ import annotations
 
-from . import archive, backup, compare, demo, drift, init, inspect, record, report, rollback, squash, status, validate
+from . import (
+    archive,
+    backup,
+    compare,
+    demo,
+    drift,
+    init,
+    inspect,
+    prune,
+    record,
+    report,
+    rollback,
+    squash,
+    status,
+    validate,
+)
 
-COMMANDS = (inspect, drift, squash, compare, demo, backup, rollback, status, validate, report, archive, record, init)
+COMMANDS = (
+    inspect,
+    drift,
+    squash,
+    compare,
+    demo,
+    backup,
+    prune,
+    rollback,
+    status,
+    validate,
+    report,
+    archive,
+    record,
+    init,
+)

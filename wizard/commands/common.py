@@ -14,6 +14,7 @@ import psycopg
 from rich.console import Console
 
 from .. import config as config_mod
+from .. import targets
 from ..config import Config, Target
 from ..connect import Identity, identity, open_session, tls_default
 from ..shadow import embedded_dsn
@@ -39,9 +40,13 @@ class TargetSession:
 
 @contextmanager
 def open_target(args: argparse.Namespace, console: Console | None = None) -> Iterator[TargetSession]:
-    """Load the project's config and open a read-only session on ``--target``; prints its identity."""
+    """Load the project's config and open a read-only session on ``--target``; prints its identity.
+
+    Refuses (before and after connecting) a target that points at another target's database.
+    """
     cfg = config_mod.load(args.project)
     target = cfg.target(getattr(args, "target", None))
+    targets.check_static(cfg, target)
     dsn = config_mod.resolve_dsn(target.source, embedded_dsn(cfg))
     _, tls_note = tls_default(dsn)
     if tls_note and console is not None and not getattr(args, "json", False):
@@ -49,6 +54,7 @@ def open_target(args: argparse.Namespace, console: Console | None = None) -> Ite
     conn = open_session(dsn, read_only=True)
     try:
         ident = identity(conn)
+        targets.check_live(cfg, target, ident)
         if console is not None and not getattr(args, "json", False):
             print_identity(console, target, ident)
         yield TargetSession(cfg, target, conn, ident)

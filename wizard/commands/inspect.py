@@ -22,9 +22,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace, console: Console) -> int:
     with open_target(args, console) as session:
-        inv = inventory.take(session.conn, session.identity, rows=not args.no_rows)
+        status = None if args.json else console.status("reading the catalog")
+        if status:
+            status.start()
+        try:  # row counts of huge tables take a while: say which table is being counted
+            inv = inventory.take(
+                session.conn, session.identity, rows=not args.no_rows, progress=status.update if status else None
+            )
+        finally:
+            if status:
+                status.stop()
         try:
-            mset = migrations.discover(session.config.migrations_dir)
+            mset = migrations.discover(session.config.migrations_dir).require_files()
         except MigrationFileError as exc:
             mset, files_error = None, str(exc)
         else:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
+from .. import config as config_mod
 from .. import protocol
 from ..backup import gate as backup_gate
+from ..backup import prune as prune_mod
+from ..backup.files import human_bytes
 from ..errors import EXIT_OK, ConnectionFailed
 from ..gates import GateResult
 from ..journal import Journal
@@ -35,15 +39,30 @@ def gates_for(args: argparse.Namespace, console: Console | None) -> tuple[list[G
         return [], exc.message
 
 
-def run(args: argparse.Namespace, console: Console) -> int:
-    from .. import config as config_mod
+def backups_section(
+    cfg: config_mod.Config, target: config_mod.Target, journal: Journal, gates: list[GateResult]
+) -> dict[str, Any]:
+    """Where the target's backups live, their number and size, and which one satisfies the gate."""
+    use = prune_mod.usage(cfg, target)
+    live = next((g for g in gates if g.name == backup_gate.NAME), None)
+    judged = backup_gate.judged_backup(journal)
+    if live is not None:
+        satisfying = live.evidence.get("backup") if live.passed else None
+        note = live.reason if live.passed else f"none: {live.reason}"
+    else:
+        satisfying = None
+        note = f"not evaluated (target unreachable); newest verified: {judged.path if judged else 'none'}"
+    return {**use.to_dict(), "total": human_bytes(use.total_bytes), "satisfies_gate": satisfying, "gate_note": note}
 
+
+def run(args: argparse.Namespace, console: Console) -> int:
     cfg = config_mod.load(args.project)
     target = cfg.target(args.target)
     args.target = target.name
     journal = Journal.for_target(cfg.state_dir, target.name)
     phases = protocol.states(journal)
     gates, unreachable = gates_for(args, None if args.json else console)
+    backups = backups_section(cfg, target, journal, gates)
     if args.json:
         print_json(
             console,
@@ -54,6 +73,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
                 "phases": [p.to_dict() for p in phases],
                 "gates": [g.to_dict() for g in gates],
                 "unreachable": unreachable,
+                "backups": backups,
             },
         )
         return EXIT_OK
@@ -68,6 +88,11 @@ def run(args: argparse.Namespace, console: Console) -> int:
     for g in gates:
         mark = "[green]✔[/]" if g.passed else "[bold red]✘[/]"
         console.print(f"{mark} gate {g.name}: {g.reason}", highlight=False)
+    console.print(
+        f"backups: {backups['files']} file(s), {backups['total']} in {backups['directory']}; "
+        f"satisfying the gate: {backups['satisfies_gate'] or backups['gate_note']}",
+        markup=False,
+    )
     following = protocol.next_phase(journal)
     console.print(f"next: {following.title}" if following else "[green]protocol complete[/]")
     console.print(f"journal: {journal.path.relative_to(cfg.root)}")

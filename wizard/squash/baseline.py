@@ -235,7 +235,9 @@ def generate(
         raise NothingToConsolidate(
             f"the migrations folder {mset.directory} holds no file to consolidate"
             + (f" besides the baseline {previous[-1].filename}" if previous else ""),
-            "run squash before archiving (Phase 3), or restore the archived files first",
+            "run squash before archiving (Phase 3), or restore the archived files first"
+            if previous
+            else "set project.migrations_dir in consolidate.toml to the folder of your migration files",
         )
 
     def check() -> None:
