@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from ..journal import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, private_dir
+from ..journal import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, fsync_path, private_dir
 from .errors import BackupError
 
 PARTIAL_SUFFIX = ".partial"
@@ -90,20 +90,7 @@ def create_private(path: Path) -> None:
     os.close(fd)
 
 
-def fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+fsync_file = fsync_dir = fsync_path  # one implementation: wizard.journal.fsync_path
 
 
 def sha256_file(path: Path, *, use_cache: bool = True, on_bytes: Callable[[int], None] | None = None) -> str:
