@@ -359,3 +359,13 @@ def test_clean_never_touches_whitespace_inside_a_statement() -> None:
     body = "CREATE FUNCTION app.g() RETURNS text LANGUAGE sql AS $$ SELECT 'a   \n\n\n\n\nb' $$;"
     cleaned = clean(f"SET lock_timeout = 0;\n\n\n\n\n\n{body}\n\n\n\n\n")
     assert cleaned.sql == f"SET lock_timeout = 0;\n\n\n{body}\n"
+
+
+def test_squash_records_phase_1_first_when_it_is_missing(project: Path, squashed: tuple[int, dict]) -> None:
+    """Phase 2 stands on Phase 1: the demo was never inspected, so squash took the inventory itself."""
+    journal = Journal.for_target(project / ".consolidate", "staging")
+    inspected = journal.last(events.INSPECTED)
+    generated = journal.last(events.SQUASH_GENERATED)
+    assert inspected is not None and inspected["seq"] < generated["seq"]
+    assert inspected["counts"]["tables"] == 7 and inspected["counts"]["rows"] == 467
+    assert inspected["fingerprint"] == generated["fingerprint"]

@@ -10,12 +10,13 @@ from typing import Any
 
 import psycopg
 
+from .. import events, history, inventory
 from ..catalog import Snapshot, snapshot
 from ..config import Config, Target
 from ..connect import Identity
-from ..errors import MigrationFileError
+from ..errors import MigrationFileError, MissingHistoryTable
 from ..journal import Journal
-from ..migrations import MigrationFile, discover, load_file
+from ..migrations import MigrationFile, MigrationSet, discover, load_file
 from ..shadow import Shadow
 from . import baseline as baseline_mod
 from . import prove as prove_mod
@@ -70,6 +71,7 @@ def squash(
     say("reading the target schema")
     snap = snapshot(conn)
     journal = Journal.for_target(config.state_dir, target.name)
+    ensure_phase1(journal, conn, identity, snap, mset, say)
     superseded, previous = baseline_mod.split_files(mset)
     existing = previous[-1] if previous else None
     made_for = baseline_mod.generated_for(existing.path) if existing else None
@@ -106,6 +108,27 @@ def squash(
     )
     record = prove_mod.record(journal, proof, baseline_mod.relative(config, made.path), made.version)
     return SquashOutcome(made, proof, snap, record)
+
+
+def ensure_phase1(
+    journal: Journal,
+    conn: psycopg.Connection,
+    identity: Identity,
+    snap: Snapshot,
+    mset: MigrationSet,
+    say: Callable[[str], None],
+) -> None:
+    """Phase 2 stands on Phase 1: record its inventory first when none is on record for this schema."""
+    last = journal.last(events.INSPECTED)
+    if last and last.get("fingerprint") == snap.fingerprint():
+        return
+    say("no Phase 1 inventory on record for this schema: taking it now")
+    inv = inventory.take(conn, identity)
+    try:
+        hist = history.read(conn, mset.versions)
+    except MissingHistoryTable:
+        hist = None
+    inventory.record(journal, identity, inv, mset, hist)
 
 
 def archived_files(config: Config) -> list[MigrationFile]:
