@@ -369,3 +369,19 @@ def test_squash_records_phase_1_first_when_it_is_missing(project: Path, squashed
     assert inspected is not None and inspected["seq"] < generated["seq"]
     assert inspected["counts"]["tables"] == 7 and inspected["counts"]["rows"] == 467
     assert inspected["fingerprint"] == generated["fingerprint"]
+
+
+def test_production_adopts_the_baseline_after_staging_archived(project: Path, squashed: tuple[int, dict]) -> None:
+    """After staging's Phase 3 moved the old files, production proves the baseline against the archive's files."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main(["archive", "--project", str(project), "--target", "staging"]) == 0
+    try:
+        assert not [p for p in (project / "supabase" / "migrations").glob("2025*.sql") if "consolidated" not in p.name]
+        code, data = _cli_json("squash", "--project", str(project), "--target", "production", "--rounds", "1")
+        assert code == 0, data["proof"]["reason"]
+        assert data["baseline"]["adopted_from"] == "staging"
+        assert len(data["baseline"]["superseded"]) == 14
+        assert data["proof"]["provisioning"]["history"]["files"] == 14  # the archived history was timed too
+    finally:
+        with contextlib.redirect_stdout(io.StringIO()):
+            assert main(["rollback", "archive", "--project", str(project), "--target", "staging"]) == 0

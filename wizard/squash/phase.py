@@ -137,5 +137,6 @@ def archived_files(config: Config) -> list[MigrationFile]:
     if not manifest.is_file():
         return []
     entries = json.loads(manifest.read_text(encoding="utf-8")).get("files", [])
-    files = [load_file(config.archive_dir / e["file"]) for e in entries if (config.archive_dir / e["file"]).is_file()]
+    paths = [config.archive_dir / e["name"] for e in entries if isinstance(e, dict) and e.get("name")]
+    files = [load_file(path) for path in paths if path.is_file()]
     return sorted(files, key=lambda f: (int(f.version or 0), f.filename))
