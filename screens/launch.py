@@ -1,6 +1,6 @@
 """What ``consolidate`` with no subcommand does: open the wizard, offer ``init``, or run ``--plain``.
 
-Imported lazily by :mod:`wizard.cli`; it imports Textual only when the full-screen app opens.
+Imported lazily by :mod:`screens.main` (the console script); it imports Textual only when the full-screen app opens.
 """
 
 from __future__ import annotations

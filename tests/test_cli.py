@@ -175,3 +175,18 @@ def test_every_command_is_documented(request):
     for name, subparser in sub.choices.items():
         assert subparser.format_help().strip(), name
         assert f"consolidate {name}" in readme, f"README does not document `consolidate {name}`"
+
+
+def test_headless_entry_point_names_the_interactive_one(capsys, monkeypatch):
+    """`python -m wizard.cli` carries no UI: interactive commands say to use `consolidate`."""
+    monkeypatch.setenv("COLUMNS", "300")
+    assert main(["init"]) == 2
+    assert "run it through the `consolidate` command" in capsys.readouterr().err
+    assert main([]) == 2  # no wizard to open: the help is printed instead
+    assert "usage: consolidate" in capsys.readouterr().out
+
+
+def test_console_script_injects_the_wizard():
+    from screens.main import INTERACTIVE
+
+    assert callable(INTERACTIVE.run_default) and callable(INTERACTIVE.open_wizard) and callable(INTERACTIVE.run_init)

@@ -17,7 +17,8 @@ from rich.markup import escape
 from . import __version__
 from .commands import COMMANDS
 from .dsn import redact_text
-from .errors import WizardError
+from .errors import EXIT_USAGE, WizardError
+from .interactive import Interactive
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,17 +38,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit code (see module docstring)."""
+def main(argv: Sequence[str] | None = None, interactive: Interactive | None = None) -> int:
+    """Run the CLI; returns the exit code (see module docstring).
+
+    Args:
+        argv: The arguments (default: ``sys.argv[1:]``).
+        interactive: The wizard and prompts, injected by the ``consolidate`` entry point
+            (:mod:`screens.main`); without it only the headless commands run.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.interactive = interactive
     out = Console(highlight=False, soft_wrap=getattr(args, "json", False))
     err = Console(stderr=True, highlight=False)
     try:
         if args.command is None:
-            from screens.launch import run_default  # lazily: wizard.* never imports the UI
-
-            return run_default(args, out)
+            if interactive is None:
+                parser.print_help()
+                return EXIT_USAGE
+            return interactive.run_default(args, out)
         return int(args.run(args, out))
     except WizardError as exc:
         err.print(f"[bold red]error:[/] {escape(redact_text(exc.message))}", soft_wrap=True)
@@ -64,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def entry() -> None:
-    """Console-script entry point."""
+    """Headless entry point (``python -m wizard.cli``); the ``consolidate`` script is :func:`screens.main.entry`."""
     sys.exit(main())
 
 

@@ -37,6 +37,10 @@ def run(args: argparse.Namespace, console: Console) -> int:
         "remote history; both databases were then changed by hand: that is the drift to find. "
         "Rehearse on staging first; production is refused until staging was rehearsed."
     )
-    from screens.launch import open_wizard  # lazily: wizard.* never imports the UI
-
-    return open_wizard(project.directory, plain=getattr(args, "plain", False), console=console)
+    face = getattr(args, "interactive", None)
+    if face is None:  # the headless entry point: say what to run instead of opening the wizard
+        console.print(
+            f"next: consolidate --project {where} (opens the wizard), or consolidate inspect --project {where}"
+        )
+        return EXIT_OK
+    return face.open_wizard(project.directory, plain=getattr(args, "plain", False), console=console)

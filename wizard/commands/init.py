@@ -1,6 +1,6 @@
 """``consolidate init``: write consolidate.toml through questionary prompts.
 
-The prompts live in :mod:`screens.init_flow` (imported only when the command runs); the
+The prompts live in :mod:`screens.init_flow` (injected by the ``consolidate`` entry point); the
 text they produce comes from :func:`wizard.config_writer.render_config`, validated before
 it is written. Exit codes: 0 written, 2 refused (the file exists without ``--force``) or cancelled.
 """
@@ -12,6 +12,8 @@ from pathlib import Path
 
 from rich.console import Console
 
+from ..interactive import require
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("init", help="write consolidate.toml interactively (migrations dir, targets, shadow server)")
@@ -21,6 +23,4 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
-    from screens.init_flow import run_init
-
-    return run_init(args.project, force=args.force, console=console)
+    return require(args, "consolidate init").run_init(args.project, force=args.force, console=console)

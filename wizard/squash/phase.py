@@ -71,8 +71,13 @@ def squash(
     say("reading the target schema")
     snap = snapshot(conn)
     journal = Journal.for_target(config.state_dir, target.name)
-    ensure_phase1(journal, conn, identity, snap, mset, say)
     superseded, previous = baseline_mod.split_files(mset)
+    if not superseded and not previous:
+        raise baseline_mod.NothingToConsolidate(
+            f"the migrations folder {mset.directory} holds no file to consolidate",
+            "set project.migrations_dir in consolidate.toml to the folder that holds the migrations",
+        )
+    ensure_phase1(journal, conn, identity, snap, mset, say)
     existing = previous[-1] if previous else None
     made_for = baseline_mod.generated_for(existing.path) if existing else None
     if existing is not None and (not superseded or made_for != target.name):
