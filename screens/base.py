@@ -167,7 +167,17 @@ class StepScreen(Screen):
         self.query_one(LogPanel).toggle_class("-hidden")
 
     def action_go(self) -> None:
-        """The step's main action (overridden where there is one)."""
+        """Start the step's main work (its ``run`` worker), unless it is already running.
+
+        Screens whose main action is something else override this.
+        """
+        run = getattr(self, "run", None)
+        if run is not None and not any(w.is_running for w in self.workers):
+            run()
+
+    @on(Button.Pressed, "#run")
+    def _run_pressed(self) -> None:
+        self.action_go()
 
     # --- workers --------------------------------------------------------------------------
 

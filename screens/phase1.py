@@ -84,14 +84,6 @@ class Phase1Screen(StepScreen):
     def start(self) -> None:
         self.check_phase("inspect")
 
-    def action_go(self) -> None:
-        if not any(w.is_running for w in self.workers):
-            self.run()
-
-    @on(Button.Pressed, "#run")
-    def _run(self) -> None:
-        self.action_go()
-
     @work(thread=True, exclusive=True, exit_on_error=False, group="phase1", description="Phase 1")
     def run(self) -> None:
         """Inventory, files, history, drift; cancellable between tables and between files."""

@@ -57,14 +57,6 @@ class Phase2Screen(StepScreen):
         """The baseline and proof already on record (a resumed wizard shows them)."""
         self.post_message(self.Proved(squash_view(self.ctx)))
 
-    def action_go(self) -> None:
-        if not any(w.is_running for w in self.workers):
-            self.run()
-
-    @on(Button.Pressed, "#run")
-    def _run(self) -> None:
-        self.action_go()
-
     @work(thread=True, exclusive=True, exit_on_error=False, group="phase2", description="Phase 2")
     def run(self) -> None:
         """pg_dump the schema, write the baseline, apply it to a scratch database, compare, time."""

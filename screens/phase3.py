@@ -100,10 +100,6 @@ class Phase3Screen(StepScreen):
             self._confirmed,
         )
 
-    @on(Button.Pressed, "#run")
-    def _run(self) -> None:
-        self.action_go()
-
     def _confirmed(self, yes: bool | None) -> None:
         if yes:
             self.run()

@@ -89,10 +89,6 @@ class Phase4Screen(StepScreen):
         )
         self.app.push_screen(TypeNameModal(what, self.view.database), self._typed)
 
-    @on(Button.Pressed, "#run")
-    def _run(self) -> None:
-        self.action_go()
-
     def _typed(self, name: str | None) -> None:
         if name is None:
             self.say("Phase 4: not confirmed; nothing was written")

@@ -77,14 +77,6 @@ class ValidationScreen(StepScreen):
         if last:
             self.post_message(self.Validated({"checks": last.get("checks", []), "passed": last.get("passed", False)}))
 
-    def action_go(self) -> None:
-        if not any(w.is_running for w in self.workers):
-            self.run()
-
-    @on(Button.Pressed, "#run")
-    def _run(self) -> None:
-        self.action_go()
-
     @work(thread=True, exclusive=True, exit_on_error=False, group="validate", description="validation")
     def run(self) -> None:
         cancel = self.new_cancel_event()

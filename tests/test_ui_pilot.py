@@ -203,6 +203,11 @@ async def test_resumes_where_the_journal_says_and_offers_only_applicable_rollbac
         assert "do-archive" not in buttons, "Phase 3 cannot be undone while Phase 4 is recorded"
         await pilot.press("escape")
         await settle(pilot)
+        # The step's Run button starts the same work as the `g` key (handled once, by the base screen).
+        before = len(journal.events(events.VALIDATED))
+        await pilot.click("#run")
+        await settle(pilot)
+        assert len(journal.events(events.VALIDATED)) == before + 1
 
 
 @run_async
