@@ -12,8 +12,9 @@ from typing import Any
 from . import events
 from .config import Config, Target
 from .journal import Journal, atomic_write
-from .report_facts import NOT_MEASURED, REPORT_NAME, Report, build_report, default_path
+from .report_facts import REPORT_NAME, Report, build_report, default_path
 from .report_markdown import render_markdown
+from .report_sections import NOT_MEASURED
 
 __all__ = ["NOT_MEASURED", "REPORT_NAME", "Report", "build_report", "default_path", "render_markdown", "save"]
 

@@ -6,14 +6,8 @@ from typing import Any
 
 from . import protocol
 from .history import HISTORY_SCHEMA
-from .report_facts import (
-    _CHECK_MARK,
-    _PHASE_MARK,
-    HEADLINE_KINDS,
-    NOT_MEASURED,
-    Report,
-    _ts,
-)
+from .report_facts import _CHECK_MARK, _PHASE_MARK, HEADLINE_KINDS, Report
+from .report_sections import NOT_MEASURED, _ts
 
 # --- Markdown --------------------------------------------------------------------------------
 
