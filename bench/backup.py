@@ -28,8 +28,8 @@ from pathlib import Path
 
 import psycopg
 
-from wizard import embedded
 from wizard.backup.verify import DEFAULT_JOBS
+from wizard.platform import embedded
 
 TABLES = 4
 

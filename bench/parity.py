@@ -53,11 +53,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from wizard import embedded  # noqa: E402
 from wizard.catalog import snapshot  # noqa: E402
-from wizard.connect import open_session  # noqa: E402
-from wizard.parity import compare  # noqa: E402
-from wizard.shadow import Shadow  # noqa: E402
+from wizard.db.connect import open_session  # noqa: E402
+from wizard.parity.diff import compare  # noqa: E402
+from wizard.platform import embedded  # noqa: E402
+from wizard.platform.shadow import Shadow  # noqa: E402
 
 DB_A = "cw_bench_parity_a"
 DB_B = "cw_bench_parity_b"

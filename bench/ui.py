@@ -46,7 +46,7 @@ _CHILD = textwrap.dedent(
     import asyncio, sys
     from screens.app import WizardApp
     from screens.context import WizardContext
-    from wizard import config
+    from wizard.project import config
 
     async def main():
         app = WizardApp(WizardContext(config.load(sys.argv[1]), autostart=False))
@@ -97,7 +97,7 @@ async def stalls(project: Path) -> tuple[float, float, float, dict]:
     """
     from screens.app import WizardApp
     from screens.context import LogBook, WizardContext
-    from wizard import config
+    from wizard.project import config
 
     cfg = config.load(project)
     origin = time.perf_counter()

@@ -19,7 +19,7 @@ from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.screen import Screen
 
-from wizard import config as config_mod
+from wizard.project import config as config_mod
 
 from .base import RollbackRequested, StepRequested, TargetChosen
 from .context import LogBook, WizardContext
@@ -34,11 +34,11 @@ SCREENS: dict[str, tuple[str, str]] = {
     "target": ("screens.target", "TargetScreen"),
     "checklist": ("screens.checklist", "ChecklistScreen"),
     "backup": ("screens.backup", "BackupScreen"),
-    "inspect": ("screens.phase1", "Phase1Screen"),
-    "squash": ("screens.phase2", "Phase2Screen"),
-    "archive": ("screens.phase3", "Phase3Screen"),
-    "record": ("screens.phase4", "Phase4Screen"),
-    "validate": ("screens.validation", "ValidationScreen"),
+    "inspect": ("screens.inspect", "InspectScreen"),
+    "squash": ("screens.squash", "SquashScreen"),
+    "archive": ("screens.archive", "ArchiveScreen"),
+    "record": ("screens.record", "RecordScreen"),
+    "validate": ("screens.validate", "ValidateScreen"),
 }
 
 

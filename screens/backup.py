@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -12,14 +13,15 @@ from textual.message import Message
 from textual.widgets import Button, ProgressBar, Static
 
 from wizard.backup.files import human_bytes
-from wizard.backup.take import BackupProgress
-from wizard.backup.verify import STEPS as VERIFY_STEPS
-from wizard.backup.verify import Verification, VerifyProgress
-from wizard.gates import GateResult
+from wizard.state.gates import GateResult
 
 from .base import StepScreen
 from .gate_panel import GatePanel
-from .steps import backup_gate_now, take_and_verify, verify_only
+from .steps import backup_gate_now, take_and_verify, verify_only, verify_steps
+
+if TYPE_CHECKING:
+    from wizard.backup.take import BackupProgress
+    from wizard.backup.verify import Verification, VerifyProgress
 
 STEP_TITLES = {
     "list": "pg_restore --list reads the archive",
@@ -80,7 +82,7 @@ class BackupScreen(StepScreen):
         yield ProgressBar(total=1, id="dump-bar", show_eta=False)
         yield Static("", id="dump-detail", classes="muted")
         yield Static("Verification", classes="section-title")
-        for step in VERIFY_STEPS:
+        for step in verify_steps():
             yield Static(step_line(step, "waiting"), id=f"step-{step}")
         yield ProgressBar(total=1, id="verify-bar", show_eta=False)
         yield GatePanel("Gate: verified-backup", id="gate")
@@ -123,7 +125,7 @@ class BackupScreen(StepScreen):
         self.post_message(self.Verifying(progress))
 
     def _reset(self, take: bool) -> None:
-        for step in VERIFY_STEPS:
+        for step in verify_steps():
             self.query_one(f"#step-{step}", Static).update(step_line(step, "waiting"))
         if take:
             self.query_one("#dump-bar", ProgressBar).update(total=None, progress=0)
@@ -141,8 +143,8 @@ class BackupScreen(StepScreen):
     @on(Verifying)
     def show_verifying(self, event: Verifying) -> None:
         p = event.progress
-        index = VERIFY_STEPS.index(p.step) if p.step in VERIFY_STEPS else 0
-        for earlier in VERIFY_STEPS[:index]:  # a step starts only after the one before it passed
+        index = verify_steps().index(p.step) if p.step in verify_steps() else 0
+        for earlier in verify_steps()[:index]:  # a step starts only after the one before it passed
             self.query_one(f"#step-{earlier}", Static).update(step_line(earlier, "passed"))
         self.query_one(f"#step-{p.step}", Static).update(step_line(p.step, "running", p.detail))
         bar = self.query_one("#verify-bar", ProgressBar)
@@ -157,7 +159,7 @@ class BackupScreen(StepScreen):
             f"{record.path}: {human_bytes(record.size)}, sha256 {record.sha256[:12]}…, {record.total_rows} rows"
         )
         done = {s.step: s for s in event.verification.steps}
-        for step in VERIFY_STEPS:
+        for step in verify_steps():
             result = done.get(step)
             state = "waiting" if result is None else "passed" if result.passed else "failed"
             self.query_one(f"#step-{step}", Static).update(step_line(step, state, result.summary if result else ""))

@@ -2,7 +2,7 @@
 
 A step screen composes its own content in :meth:`StepScreen.compose_content`, runs engine
 calls in thread workers, and gates Next with :meth:`StepScreen.set_gate` from the engine's
-:class:`~wizard.gates.GateResult`: Next is disabled while it fails, and its reason is shown.
+:class:`~wizard.state.gates.GateResult`: Next is disabled while it fails, and its reason is shown.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from textual.widgets import Button, Footer, Static
 from textual.worker import Worker, WorkerState
 
 from wizard.errors import WizardError
-from wizard.gates import GateResult
+from wizard.state.gates import GateResult
 
 from .confirm import ErrorModal
 from .context import WizardContext

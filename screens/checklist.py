@@ -8,8 +8,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Button, Checkbox, Static
 
-from wizard import checklist
-from wizard.checklist import ItemResult
+from wizard.checklist import items as checklist
+from wizard.checklist.items import ItemResult
 
 from .base import StepScreen
 from .gate_panel import GatePanel

@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-import psycopg
-
-from wizard import config as config_mod
-from wizard import shadow as shadow_mod
-from wizard import targets
-from wizard.config import Config, Target
-from wizard.connect import Identity, identity, open_session
 from wizard.errors import WizardError
-from wizard.journal import Journal
+from wizard.project.config import Config, Target
+from wizard.state.journal import Journal
 
 
 def wall_clock() -> str:
@@ -97,28 +90,3 @@ class WizardContext:
         if self.journal is None:
             return Journal.for_target(self.config.state_dir, self.chosen.name)
         return self.journal
-
-    def dsn(self, target: Target | None = None) -> str:
-        """The connection string of ``target`` (the chosen one by default); never shown."""
-        return config_mod.resolve_dsn((target or self.chosen).source, shadow_mod.embedded_dsn(self.config))
-
-    @contextmanager
-    def session(self, target: Target | None = None) -> Iterator[tuple[psycopg.Connection, Identity]]:
-        """A read-only session on the target and its identity; closed afterwards.
-
-        Raises:
-            ConfigError: the target points at another target's database (:mod:`wizard.targets`).
-        """
-        chosen = target or self.chosen
-        targets.check_static(self.config, chosen)
-        conn = open_session(self.dsn(chosen), read_only=True)
-        try:
-            ident = identity(conn)
-            targets.check_live(self.config, chosen, ident)
-            yield conn, ident
-        finally:
-            conn.close()
-
-    def shadow(self) -> shadow_mod.Shadow:
-        """The project's shadow server (started on demand)."""
-        return shadow_mod.for_config(self.config)

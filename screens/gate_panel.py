@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.widgets import Static
 
-from wizard.gates import GateResult
+from wizard.state.gates import GateResult
 
 
 def render_gates(results: Sequence[GateResult], pending: str = "evaluating…") -> Text:

@@ -1,4 +1,5 @@
-"""``consolidate init``: questionary prompts that write consolidate.toml (text from :mod:`wizard.config_writer`)."""
+"""``consolidate init``: questionary prompts that write consolidate.toml (text from
+:mod:`wizard.project.config_writer`)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,16 @@ import questionary
 from rich.console import Console
 from rich.syntax import Syntax
 
-from wizard.config import CONFIG_NAME, ROLES
-from wizard.config_writer import DEFAULT_ARCHIVE_DIR, DEFAULT_MIGRATIONS_DIR, ShadowAnswer, TargetAnswer, render_config
 from wizard.errors import EXIT_OK, EXIT_USAGE, ConfigError
-from wizard.journal import atomic_write
+from wizard.project.config import CONFIG_NAME, ROLES
+from wizard.project.config_writer import (
+    DEFAULT_ARCHIVE_DIR,
+    DEFAULT_MIGRATIONS_DIR,
+    ShadowAnswer,
+    TargetAnswer,
+    render_config,
+)
+from wizard.state.journal import atomic_write
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 _ENV = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from wizard import config as config_mod
 from wizard.errors import EXIT_OK, EXIT_USAGE
+from wizard.project import config as config_mod
 
 
 def open_wizard(

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from wizard import cli
-from wizard.interactive import Interactive
+from wizard.commands.interactive import Interactive
 
 
 def _run_default(*args: Any, **kwargs: Any) -> int:

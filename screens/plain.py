@@ -14,10 +14,11 @@ from rich.markdown import Markdown
 from rich.syntax import Syntax
 from rich.table import Table
 
-from wizard import checklist, inventory
-from wizard import config as config_mod
+from wizard.checklist import items as checklist
 from wizard.errors import EXIT_DIFFERENCES, EXIT_OK, EXIT_USAGE
-from wizard.gates import GateResult
+from wizard.inspect import inventory
+from wizard.project import config as config_mod
+from wizard.state.gates import GateResult
 
 from . import steps
 from .context import LogBook, WizardContext
@@ -87,7 +88,7 @@ def step_backup(ctx: WizardContext, console: Console) -> bool:
 
 def step_inspect(ctx: WizardContext, console: Console) -> bool:
     with console.status("Phase 1") as status:
-        result = steps.run_phase1(ctx, say=status.update)
+        result = steps.run_inspect(ctx, say=status.update)
     table = Table(title="Inventory", title_justify="left")
     table.add_column("kind")
     table.add_column("count", justify="right")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.syntax import Syntax
 from rich.text import Text
@@ -16,16 +16,19 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Static
 from textual.worker import Worker, WorkerState
 
-from wizard import rollbacks
-from wizard.backup import restore
 from wizard.errors import WizardError
 
+from . import steps
 from .confirm import ConfirmModal, ErrorModal, TypeNameModal
 from .context import WizardContext
 
+if TYPE_CHECKING:
+    from wizard.backup.restore import RestorePlan
+    from wizard.rollback.procedures import RollbackOption
+
 
 class RollbackScreen(ModalScreen[bool]):
-    """Lists the applicable rollbacks (from :func:`wizard.rollbacks.options`); escape closes."""
+    """Lists the applicable rollbacks (from :func:`wizard.rollback.procedures.options`); escape closes."""
 
     DEFAULT_CSS = """
     RollbackScreen { align: center middle; }
@@ -46,7 +49,7 @@ class RollbackScreen(ModalScreen[bool]):
     def __init__(self, ctx: WizardContext) -> None:
         super().__init__()
         self.ctx = ctx
-        self.options = rollbacks.options(ctx.config, ctx.chosen, ctx.the_journal)
+        self.options = steps.rollback_options(ctx)
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
@@ -71,7 +74,7 @@ class RollbackScreen(ModalScreen[bool]):
     def action_close(self) -> None:
         self.dismiss(False)
 
-    def _option(self, key: str) -> rollbacks.RollbackOption:
+    def _option(self, key: str) -> RollbackOption:
         return next(o for o in self.options if o.key == key)
 
     @on(Button.Pressed)
@@ -90,14 +93,13 @@ class RollbackScreen(ModalScreen[bool]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="rollback", description="undo Phase 3")
     def undo_archive(self) -> None:
-        result = rollbacks.undo_archive(self.ctx.config, self.ctx.the_journal, self.ctx.log.add)
+        result = steps.undo_archive(self.ctx)
         self.post_message(self.Done(f"Phase 3 undone: {len(result.moved_now)} file(s) moved back"))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="rollback", description="plan undo of Phase 4")
     def prepare_record(self) -> None:
-        with self.ctx.session() as (conn, ident):
-            sql = rollbacks.rollback_sql(self.ctx.config, self.ctx.chosen, conn, ident, self.ctx.the_journal)
-        self.app.call_from_thread(self._ask_record, sql, ident.database)
+        sql, database = steps.record_rollback_sql(self.ctx)
+        self.app.call_from_thread(self._ask_record, sql, database)
 
     def _ask_record(self, sql: str, database: str) -> None:
         self.query_one("#output", Static).update(Syntax(sql, "sql", word_wrap=True, theme="ansi_dark"))
@@ -106,22 +108,16 @@ class RollbackScreen(ModalScreen[bool]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="rollback", description="undo Phase 4")
     def undo_record(self, typed: str) -> None:
-        ctx = self.ctx
-        with ctx.session() as (conn, ident):
-            outcome = rollbacks.undo_record(ctx.config, ctx.chosen, conn, ident, ctx.the_journal, ctx.dsn(), typed)
+        outcome = steps.undo_record(self.ctx, typed)
         problems = "; ".join(outcome.problems)
         self.post_message(self.Done(f"Phase 4 undone{': ' + problems if problems else ', verified'}"))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="rollback", description="plan restore")
-    def prepare_restore(self, option: rollbacks.RollbackOption) -> None:
-        plan = rollbacks.restore_plan(self.ctx.config, self.ctx.the_journal, self.ctx.dsn())
-        database = None
-        if option.runs:
-            with self.ctx.session() as (_conn, ident):
-                database = ident.database
+    def prepare_restore(self, option: RollbackOption) -> None:
+        plan, database = steps.restore_plan(self.ctx, option.runs)
         self.app.call_from_thread(self._ask_restore, plan, database)
 
-    def _ask_restore(self, plan: restore.RestorePlan, database: str | None) -> None:
+    def _ask_restore(self, plan: RestorePlan, database: str | None) -> None:
         self.query_one("#output", Static).update(
             Text.assemble(("pg_restore command (password from PGPASSWORD or ~/.pgpass):\n", "bold"), plan.command)
         )
@@ -132,11 +128,8 @@ class RollbackScreen(ModalScreen[bool]):
         self.app.push_screen(TypeNameModal(what, database), lambda name: self.run_restore(plan, name) if name else None)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="rollback", description="pg_restore")
-    def run_restore(self, plan: restore.RestorePlan, typed: str) -> None:
-        ctx = self.ctx
-        with ctx.session() as (_conn, ident):
-            pass
-        outcome = restore.run_restore(plan, ctx.chosen, ctx.dsn(), ident, typed, ctx.the_journal, ctx.log.add)
+    def run_restore(self, plan: RestorePlan, typed: str) -> None:
+        outcome = steps.run_restore(self.ctx, plan, typed)
         problems = "; ".join(outcome.problems)
         self.post_message(self.Done(f"restored in {outcome.duration_s:.1f} s{': ' + problems if problems else ''}"))
 

@@ -6,7 +6,7 @@ from rich.text import Text
 from textual import work
 from textual.widgets import Static
 
-from wizard import protocol
+from wizard.state import protocol
 
 from .context import WizardContext
 from .steps import STEPS, step_states

@@ -8,26 +8,62 @@ leaves to its caller, and returns the engine's result. Progress goes to plain ca
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from wizard import checklist, events, protocol
-from wizard.config import Target
-from wizard.connect import Identity
-from wizard.gates import GateResult
+import psycopg
+
+from wizard.checklist import items as checklist
+from wizard.db.connect import Identity, identity, open_session
+from wizard.platform import shadow as shadow_mod
+from wizard.project import config as config_mod
+from wizard.project.config import Target
+from wizard.state import events, protocol, targets
+from wizard.state.gates import GateResult
 
 if TYPE_CHECKING:  # the engine's heavy modules (pglast, catalog) load when a step first runs
-    from wizard import drift
+    from wizard.backup.restore import RestorePlan
     from wizard.backup.take import BackupProgress
     from wizard.backup.verify import Verification, VerifyProgress
-    from wizard.history import History
-    from wizard.inventory import Inventory
-    from wizard.migrations import MigrationSet
+    from wizard.history.files import MigrationSet
+    from wizard.history.remote import History
+    from wizard.inspect import drift
+    from wizard.inspect.inventory import Inventory
+    from wizard.rollback.procedures import RollbackOption
 
 from .context import WizardContext
 
 Say = Callable[[str], None]
+
+
+def target_dsn(ctx: WizardContext, target: Target | None = None) -> str:
+    """The connection string of ``target`` (the chosen one by default); never shown."""
+    return config_mod.resolve_dsn((target or ctx.chosen).source, shadow_mod.embedded_dsn(ctx.config))
+
+
+@contextmanager
+def session(ctx: WizardContext, target: Target | None = None) -> Iterator[tuple[psycopg.Connection, Identity]]:
+    """A read-only session on the target and its identity; closed afterwards.
+
+    Raises:
+        ConfigError: the target points at another target's database (:mod:`wizard.state.targets`).
+    """
+    chosen = target or ctx.chosen
+    targets.check_static(ctx.config, chosen)
+    conn = open_session(target_dsn(ctx, chosen), read_only=True)
+    try:
+        ident = identity(conn)
+        targets.check_live(ctx.config, chosen, ident)
+        yield conn, ident
+    finally:
+        conn.close()
+
+
+def shadow(ctx: WizardContext) -> shadow_mod.Shadow:
+    """The project's shadow server (started on demand)."""
+    return shadow_mod.for_config(ctx.config)
 
 
 @dataclass(frozen=True)
@@ -110,7 +146,7 @@ def target_info(ctx: WizardContext, target: Target) -> TargetInfo:
     from wizard.errors import WizardError
 
     try:
-        with ctx.session(target) as (_conn, ident):
+        with session(ctx, target) as (_conn, ident):
             pass
         error = None
     except WizardError as exc:
@@ -121,7 +157,7 @@ def target_info(ctx: WizardContext, target: Target) -> TargetInfo:
 
 def target_gate(info: TargetInfo) -> GateResult:
     """Whether the wizard may go on with this target: reachable, and production only after a rehearsal."""
-    from wizard.gates import failed, passed
+    from wizard.state.gates import failed, passed
 
     if info.identity is None:
         return failed("target-reachable", info.error or "the target could not be reached")
@@ -140,7 +176,7 @@ def preflight(
     from wizard.errors import WizardError
 
     try:
-        with ctx.session() as (conn, _ident):
+        with session(ctx) as (conn, _ident):
             machine = checklist.run_machine_checks(ctx.config, conn, on_result, cancel)
     except WizardError:
         machine = checklist.run_machine_checks(ctx.config, None, on_result, cancel)
@@ -154,7 +190,7 @@ def backup_gate_now(ctx: WizardContext) -> GateResult:
     """The verified-backup gate for the chosen target, evaluated now."""
     from wizard.backup import gate as backup_gate
 
-    with ctx.session() as (conn, ident):
+    with session(ctx) as (conn, ident):
         return backup_gate.evaluate(ctx.config, ctx.chosen, conn, ident)
 
 
@@ -169,11 +205,18 @@ def take_and_verify(
     from wizard.backup import take_backup
 
     say = say or (lambda _m: None)
-    with ctx.session() as (conn, ident):
+    with session(ctx) as (conn, ident):
         say(f"pg_dump of {ident.database} started")
         record = take_backup(ctx.config, ctx.chosen, conn, ident, ctx.the_journal, on_backup, cancel)
         say(f"backup written: {record.path} ({record.size} bytes, sha256 {record.sha256[:12]}…)")
     return verify_only(ctx, on_verify, cancel, say)
+
+
+def verify_steps() -> tuple[str, ...]:
+    """The steps of a backup verification, in order."""
+    from wizard.backup.verify import STEPS
+
+    return STEPS
 
 
 def verify_only(
@@ -187,7 +230,7 @@ def verify_only(
 
     say = say or (lambda _m: None)
     say("verifying the backup: pg_restore --list, sha256, restore into a scratch database, compare")
-    result = verify_backup(ctx.config, ctx.chosen, ctx.the_journal, ctx.shadow(), None, on_verify, cancel)
+    result = verify_backup(ctx.config, ctx.chosen, ctx.the_journal, shadow(ctx), None, on_verify, cancel)
     say(f"verification {'passed' if result.passed else 'FAILED'}: {result.reason}")
     gate = backup_gate_now(ctx)
     say(f"gate {gate.name}: {'holds' if gate.passed else 'fails'}: {gate.reason}")
@@ -218,16 +261,16 @@ def run_inventory(
     on_rows: Callable[[int, int], None] | None = None,
     cancel: threading.Event | None = None,
 ) -> tuple[Inventory, Identity]:
-    """The target's inventory, as :func:`wizard.inventory.take` measures it, reported as it goes.
+    """The target's inventory, as :func:`wizard.inspect.inventory.take` measures it, reported as it goes.
 
     ``on_counts`` receives the schema counts as soon as the catalog is read (rows still
     ``None``), then again with the rows once every table is counted.
     """
-    from wizard import inventory
     from wizard.catalog import snapshot
-    from wizard.inventory import Inventory
+    from wizard.inspect import inventory
+    from wizard.inspect.inventory import Inventory
 
-    with ctx.session() as (conn, ident):
+    with session(ctx) as (conn, ident):
         snap = snapshot(conn, on_kind)
         partial = Inventory(snap, {}, ident).counts
         if on_counts:
@@ -239,7 +282,7 @@ def run_inventory(
     return inv, ident
 
 
-def run_phase1(
+def run_inspect(
     ctx: WizardContext,
     on_kind: Say | None = None,
     on_counts: Callable[[dict[str, int | None]], None] | None = None,
@@ -248,9 +291,10 @@ def run_phase1(
     say: Say | None = None,
 ) -> Phase1Result:
     """Inventory, migration files, remote history, then drift; journals ``inspect.done`` and ``drift.checked``."""
-    from wizard import drift, inventory, migrations
-    from wizard import history as history_mod
     from wizard.errors import MigrationFileError, MissingHistoryTable
+    from wizard.history import files as migrations
+    from wizard.history import remote as history_mod
+    from wizard.inspect import drift, inventory
 
     say = say or (lambda _m: None)
     say("Phase 1: reading the target's catalog")
@@ -259,7 +303,7 @@ def run_phase1(
         mset, files_error = migrations.discover(ctx.config.migrations_dir), None
     except MigrationFileError as exc:
         mset, files_error = None, exc.message
-    with ctx.session() as (conn, _ident):
+    with session(ctx) as (conn, _ident):
         try:
             hist, history_error = history_mod.read(conn, mset.versions if mset else None), None
         except MissingHistoryTable as exc:
@@ -272,7 +316,7 @@ def run_phase1(
             return result
         say(f"drift: replaying {len(mset.files)} migration file(s) in a scratch database")
         try:
-            report = drift.check(conn, mset, ctx.shadow(), say, cancel)
+            report = drift.check(conn, mset, shadow(ctx), say, cancel)
         except MigrationFileError as exc:
             result.drift_error = str(exc)  # with its fix
             return result
@@ -291,14 +335,14 @@ def run_phase1(
 
 def record_drift(ctx: WizardContext, ident: Identity, report: drift.DriftReport) -> None:
     """Journal ``drift.checked`` (the engine's record, as ``consolidate drift`` writes it)."""
-    from wizard import drift as drift_mod
+    from wizard.inspect import drift as drift_mod
 
     drift_mod.record(ctx.the_journal, ident, report)
 
 
 def phase_done(ctx: WizardContext, key: str) -> GateResult:
     """Gate for the Next button of a phase screen: the phase is done in the journal."""
-    from wizard.gates import failed, passed
+    from wizard.state.gates import failed, passed
 
     state = next(s for s in protocol.states(ctx.the_journal) if s.key == key)
     if state.status == protocol.DONE:
@@ -315,8 +359,8 @@ def run_squash(ctx: WizardContext, cancel: threading.Event | None = None, say: S
     """Generate the baseline from the target and prove it (:func:`wizard.squash.squash`)."""
     from wizard.squash import squash
 
-    with ctx.session() as (conn, ident):
-        return squash(ctx.config, ctx.chosen, conn, ctx.dsn(), ident, ctx.shadow(), progress=say, cancel=cancel)
+    with session(ctx) as (conn, ident):
+        return squash(ctx.config, ctx.chosen, conn, target_dsn(ctx), ident, shadow(ctx), progress=say, cancel=cancel)
 
 
 @dataclass(frozen=True)
@@ -338,7 +382,7 @@ class SquashView:
 
 def squash_view(ctx: WizardContext) -> SquashView | None:
     """The current baseline and its latest proof, from the journal and the file on disk."""
-    from wizard import archive
+    from wizard.archive import phase as archive
 
     baseline = archive.current_baseline(ctx.the_journal)
     if baseline is None:
@@ -366,17 +410,17 @@ def squash_view(ctx: WizardContext) -> SquashView | None:
 
 
 def archive_plan(ctx: WizardContext):
-    """What Phase 3 will move (:func:`wizard.archive.plan_archive`), with the versions applied on the target."""
-    from wizard import archive
+    """What Phase 3 will move (:func:`wizard.archive.phase.plan_archive`), with the versions applied on the target."""
+    from wizard.archive import phase as archive
 
-    with ctx.session() as (conn, _ident):
+    with session(ctx) as (conn, _ident):
         applied = archive.applied_versions(conn)
     return archive.plan_archive(ctx.config, ctx.the_journal, applied)
 
 
 def run_archive(ctx: WizardContext, say: Say | None = None):
-    """Plan and archive (:func:`wizard.archive.archive`); returns the plan and the result."""
-    from wizard import archive
+    """Plan and archive (:func:`wizard.archive.phase.archive`); returns the plan and the result."""
+    from wizard.archive import phase as archive
 
     plan = archive_plan(ctx)
     return plan, archive.archive(plan, ctx.the_journal, say)
@@ -405,42 +449,43 @@ class RecordView:
 
 
 def record_view(ctx: WizardContext, confirm: str | None = None) -> RecordView:
-    """Plan Phase 4 and evaluate its gates (:func:`wizard.record_gates.evaluate_record_gates`)."""
+    """Plan Phase 4 and evaluate its gates (:func:`wizard.record.gates.evaluate_record_gates`)."""
     from wizard import record
-    from wizard.record_gates import evaluate_record_gates
+    from wizard.record.gates import evaluate_record_gates
 
-    with ctx.session() as (conn, ident):
+    with session(ctx) as (conn, ident):
         plan = record.plan_record(ctx.config, ctx.chosen, conn, ident, ctx.the_journal)
         gates = evaluate_record_gates(ctx.config, ctx.chosen, conn, ident, confirm)
     return RecordView(plan, gates, ident.database)
 
 
 def run_record(ctx: WizardContext, typed_name: str, say: Say | None = None):
-    """Re-plan, re-evaluate every gate with the typed name, commit (:func:`wizard.record.commit_record`)."""
-    from wizard import inventory, record
-    from wizard.record_gates import evaluate_record_gates
+    """Re-plan, re-evaluate every gate with the typed name, commit (:func:`wizard.record.phase.commit_record`)."""
+    from wizard import record
+    from wizard.inspect import inventory
+    from wizard.record.gates import evaluate_record_gates
 
     say = say or (lambda _m: None)
-    with ctx.session() as (conn, ident):
+    with session(ctx) as (conn, ident):
         plan = record.plan_record(ctx.config, ctx.chosen, conn, ident, ctx.the_journal)
         if plan.state == record.RECORDED and not plan.problems:
-            return record.resume_recorded(plan, ctx.dsn(), ctx.the_journal)
+            return record.resume_recorded(plan, target_dsn(ctx), ctx.the_journal)
         before = inventory.take(conn, ident)
         gates = evaluate_record_gates(ctx.config, ctx.chosen, conn, ident, typed_name, before.snapshot.fingerprint())
         say("Phase 4: running the transaction: " + ", ".join(f"{g.name} {'✔' if g.passed else '✘'}" for g in gates))
-        return record.commit_record(plan, ctx.dsn(), ctx.the_journal, before, gates)
+        return record.commit_record(plan, target_dsn(ctx), ctx.the_journal, before, gates)
 
 
 # --- validation and report -------------------------------------------------------------------
 
 
 def run_validation(ctx: WizardContext, cancel: threading.Event | None = None, say: Say | None = None):
-    """Post-execution validation (:func:`wizard.validate.run_validation`), journaled by the engine."""
-    from wizard import validate
+    """Post-execution validation (:func:`wizard.validate.phase.run_validation`), journaled by the engine."""
+    from wizard.validate import phase as validate
 
-    with ctx.session() as (conn, ident):
+    with session(ctx) as (conn, ident):
         return validate.run_validation(
-            ctx.config, ctx.chosen, conn, ident, ctx.shadow(), ctx.the_journal, progress=say, cancel=cancel
+            ctx.config, ctx.chosen, conn, ident, shadow(ctx), ctx.the_journal, progress=say, cancel=cancel
         )
 
 
@@ -450,3 +495,56 @@ def write_report(ctx: WizardContext) -> tuple[str, str]:
 
     _built, text, _path, record = report.save(ctx.config, ctx.chosen)
     return record["path"], text
+
+
+# --- rollbacks -------------------------------------------------------------------------
+
+
+def rollback_options(ctx: WizardContext) -> list[RollbackOption]:
+    """The seed's rollback procedures for the chosen target, each saying whether it applies now."""
+    from wizard.rollback import procedures
+
+    return procedures.options(ctx.config, ctx.chosen, ctx.the_journal)
+
+
+def undo_archive(ctx: WizardContext, say: Say | None = None):
+    """Undo Phase 3: every archived file back in the migrations folder, sha256 checked."""
+    from wizard.rollback import procedures
+
+    return procedures.undo_archive(ctx.config, ctx.the_journal, say or ctx.log.add)
+
+
+def record_rollback_sql(ctx: WizardContext) -> tuple[str, str]:
+    """The transaction that would undo Phase 4, and the database name the operator must type."""
+    from wizard.rollback import procedures
+
+    with session(ctx) as (conn, ident):
+        return procedures.rollback_sql(ctx.config, ctx.chosen, conn, ident, ctx.the_journal), ident.database
+
+
+def undo_record(ctx: WizardContext, typed: str):
+    """Undo Phase 4: one transaction on the target, after the operator typed its name."""
+    from wizard.rollback import procedures
+
+    with session(ctx) as (conn, ident):
+        return procedures.undo_record(ctx.config, ctx.chosen, conn, ident, ctx.the_journal, target_dsn(ctx), typed)
+
+
+def restore_plan(ctx: WizardContext, runs: bool) -> tuple[RestorePlan, str | None]:
+    """The disaster-recovery plan, and the database name to type when the tool may run it."""
+    from wizard.rollback import procedures
+
+    plan = procedures.restore_plan(ctx.config, ctx.the_journal, target_dsn(ctx))
+    if not runs:
+        return plan, None
+    with session(ctx) as (_conn, ident):
+        return plan, ident.database
+
+
+def run_restore(ctx: WizardContext, plan: RestorePlan, typed: str):
+    """Restore the verified backup into the (staging) target, after the operator typed its name."""
+    from wizard.backup import restore
+
+    with session(ctx) as (_conn, ident):
+        pass
+    return restore.run_restore(plan, ctx.chosen, target_dsn(ctx), ident, typed, ctx.the_journal, ctx.log.add)

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from wizard.config import Target
+from wizard.project.config import Target
 
 from .base import StepScreen, TargetChosen
 from .gate_panel import GatePanel

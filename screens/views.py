@@ -7,9 +7,9 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from wizard.inventory import HEADLINE
-from wizard.migrations import MigrationSet
-from wizard.parity import Difference
+from wizard.history.files import MigrationSet
+from wizard.inspect.inventory import HEADLINE
+from wizard.parity.diff import Difference
 
 from .steps import SquashView
 

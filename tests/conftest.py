@@ -19,8 +19,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from wizard import embedded
-from wizard.shadow import Shadow
+from wizard.platform import embedded
+from wizard.platform.shadow import Shadow
 
 SHADOW_ENV = "CW_TEST_SHADOW_DSN"
 

@@ -18,12 +18,17 @@ import psycopg
 import pytest
 
 from tests.conftest import run_sql
-from wizard import archive, config, demo, embedded, events, protocol, record
-from wizard import shadow as shadow_mod
+from wizard import demo
+from wizard.archive import phase as archive
 from wizard.cli import main
-from wizard.connect import identity, open_session
-from wizard.journal import Journal
-from wizard.record_gates import evaluate_record_gates
+from wizard.db.connect import identity, open_session
+from wizard.platform import embedded
+from wizard.platform import shadow as shadow_mod
+from wizard.project import config
+from wizard.record import phase as record
+from wizard.record.gates import evaluate_record_gates
+from wizard.state import events, protocol
+from wizard.state.journal import Journal
 
 HISTORY = "supabase_migrations.schema_migrations"
 ARCHIVE_TABLE = "supabase_migrations.schema_migrations_archive"
@@ -122,7 +127,7 @@ def eav(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, config
 def test_whole_protocol_then_every_rollback_restores_the_start(
     eav: tuple[Path, config.Config], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from wizard.validate import run_validation
+    from wizard.validate.phase import run_validation
 
     root, cfg = eav
     dsn = _dsn(cfg, "staging")
@@ -531,17 +536,17 @@ def test_record_and_rollback_killed_after_commit_resume(
     _ready(root, capsys)
     journal = Journal.for_target(root / ".consolidate", "staging")
     before = history_state(fresh_db)
-    real_finish = record._finish
+    real_finish = record.finish
 
     def dies_after_commit(*args, **kwargs):
         raise KeyboardInterrupt
 
     dbname = psycopg.conninfo.conninfo_to_dict(fresh_db)["dbname"]
-    monkeypatch.setattr(record, "_finish", dies_after_commit)
+    monkeypatch.setattr(record, "finish", dies_after_commit)
     assert cli(capsys, "record", "--project", str(root), "--confirm", dbname)[0] == 130
     assert versions(fresh_db) == [BASELINE[:14]]  # committed, not journaled
     assert archive.phase(journal, "record").status == protocol.PENDING
-    monkeypatch.setattr(record, "_finish", real_finish)
+    monkeypatch.setattr(record, "finish", real_finish)
     code, out = cli(capsys, "record", "--project", str(root), "--confirm", dbname)
     assert code == 0 and "completing the journal of a run that stopped after COMMIT" in out
     committed = journal.last(events.RECORD_COMMITTED)
@@ -551,10 +556,10 @@ def test_record_and_rollback_killed_after_commit_resume(
         "already recorded: nothing to do\n"
     )
 
-    monkeypatch.setattr(record, "_finish", dies_after_commit)
+    monkeypatch.setattr(record, "finish", dies_after_commit)
     assert cli(capsys, "rollback", "record", "--project", str(root), "--confirm", dbname)[0] == 130
     assert history_state(fresh_db) == before
-    monkeypatch.setattr(record, "_finish", real_finish)
+    monkeypatch.setattr(record, "finish", real_finish)
     code, out = cli(capsys, "rollback", "record", "--project", str(root), "--confirm", dbname)
     assert code == 0 and "completing the journal" in out
     assert journal.last(events.RECORD_ROLLED_BACK)["recovered"]

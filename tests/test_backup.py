@@ -17,7 +17,6 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict
 
 from tests.conftest import run_sql
-from wizard import config as config_mod
 from wizard.backup import (
     BackupError,
     ToolNotFound,
@@ -29,12 +28,12 @@ from wizard.backup import (
     verify_backup,
 )
 from wizard.backup.evidence import TAKEN, VERIFICATION_FAILED, VERIFIED, BackupRecord
-from wizard.backup.gate import same_database
 from wizard.backup.verify import parse_toc
 from wizard.cli import main
-from wizard.connect import Identity, identity, open_session
-from wizard.journal import Journal
-from wizard.shadow import Shadow
+from wizard.db.connect import Identity, identity, open_session, same_database
+from wizard.platform.shadow import Shadow
+from wizard.project import config as config_mod
+from wizard.state.journal import Journal
 
 SCHEMA = """
 create table public.parent (id bigserial primary key, name text not null unique);

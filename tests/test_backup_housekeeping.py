@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import run_sql
 from wizard.cli import main
-from wizard.journal import Journal, ensure_state_dir
+from wizard.state.journal import Journal, ensure_state_dir
 
 SCHEMA = "create table public.items (id int primary key); insert into public.items select generate_series(1, 50);"
 

@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_sql
-from wizard import config as config_mod
 from wizard.backup import BackupError, BackupInterrupted, take_backup
 from wizard.backup.evidence import TAKEN
-from wizard.connect import identity, open_session
-from wizard.journal import Journal
-from wizard.shadow import Shadow
+from wizard.db.connect import identity, open_session
+from wizard.platform.shadow import Shadow
+from wizard.project import config as config_mod
+from wizard.state.journal import Journal
 
 #: Enough rows that pg_dump writes data for well over a second.
 ROWS = 1_500_000

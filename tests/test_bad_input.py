@@ -22,11 +22,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_sql
-from wizard import config as config_mod
 from wizard.backup import take
 from wizard.cli import main
 from wizard.errors import ConfigError
-from wizard.journal import ensure_state_dir
+from wizard.project import config as config_mod
+from wizard.state.journal import ensure_state_dir
 
 HISTORY_TABLE = (
     "create schema supabase_migrations; "
@@ -120,6 +120,7 @@ def _two_targets(root: Path, production_env: str) -> None:
 
 
 def test_two_targets_with_the_same_connection(fresh_db: str, make_project: Callable[..., Path]) -> None:
+    from screens import steps
     from screens.context import WizardContext
 
     run_sql(fresh_db, HISTORY_TABLE)
@@ -129,7 +130,10 @@ def test_two_targets_with_the_same_connection(fresh_db: str, make_project: Calla
     assert code == 2
     assert_one_line_error(err, "targets staging and production point at the same database", "consolidate.toml")
     ctx = WizardContext(config_mod.load(root), autostart=False)
-    with pytest.raises(ConfigError, match="point at the same database"), ctx.session(ctx.config.targets["staging"]):
+    with (
+        pytest.raises(ConfigError, match="point at the same database"),
+        steps.session(ctx, ctx.config.targets["staging"]),
+    ):
         pass
     assert journal_events(root, "production") == []
 

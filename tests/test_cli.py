@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import run_sql
 from wizard.cli import build_parser, main
-from wizard.journal import Journal
+from wizard.state.journal import Journal
 
 HISTORY = {
     "20240101000000_init.sql": """

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from wizard import config
 from wizard.errors import ConfigError
+from wizard.project import config
 
 
 def load(tmp_path, text):

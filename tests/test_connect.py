@@ -9,11 +9,11 @@ import psycopg
 import pytest
 
 from tests.conftest import run_sql
-from wizard import inventory
 from wizard.catalog import snapshot
-from wizard.connect import identity, open_session
-from wizard.dsn import describe, redact_text, without_password
+from wizard.db.connect import identity, open_session
+from wizard.db.dsn import describe, redact_text, without_password
 from wizard.errors import ConnectionFailed, WizardError
+from wizard.inspect import inventory
 
 
 def test_target_session_is_read_only(fresh_db):
@@ -65,7 +65,7 @@ def test_passwords_are_redacted_everywhere():
 
 
 def test_remote_hosts_default_to_tls(monkeypatch):
-    from wizard.connect import tls_default
+    from wizard.db.connect import tls_default
 
     monkeypatch.delenv("PGSSLMODE", raising=False)
     dsn, note = tls_default("postgresql://postgres@db.abcdefgh.supabase.co:5432/postgres")

@@ -10,12 +10,17 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from wizard import config, demo, drift, embedded, history, inventory, migrations
-from wizard import shadow as shadow_mod
+from wizard import demo
 from wizard.cli import main
-from wizard.connect import open_session
+from wizard.db.connect import open_session
 from wizard.demo import data
 from wizard.errors import EXIT_USAGE, WizardError
+from wizard.history import files as migrations
+from wizard.history import remote as history
+from wizard.inspect import drift, inventory
+from wizard.platform import embedded
+from wizard.platform import shadow as shadow_mod
+from wizard.project import config
 
 
 @pytest.fixture(scope="module")

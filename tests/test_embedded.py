@@ -6,12 +6,12 @@ import subprocess
 import sys
 import time
 
-from wizard import embedded
+from wizard.platform import embedded
 
 HOLD = """
 import sys, time
 from pathlib import Path
-from wizard import embedded
+from wizard.platform import embedded
 srv = embedded.server(Path(sys.argv[1]))
 print("up", flush=True)
 time.sleep(float(sys.argv[2]))

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import run_sql
-from wizard import history
-from wizard.connect import open_session
+from wizard.db.connect import open_session
 from wizard.errors import MissingHistoryTable
+from wizard.history import remote as history
 
 SHAPES = {
     "version only": "create table supabase_migrations.schema_migrations (version text primary key)",

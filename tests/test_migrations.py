@@ -7,7 +7,7 @@ import hashlib
 import pytest
 
 from wizard.errors import MigrationFileError
-from wizard.migrations import CLI_RULE, discover, parse_statements
+from wizard.history.files import CLI_RULE, discover, parse_statements
 
 
 def write(directory, name, text, mode="w"):

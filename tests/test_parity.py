@@ -7,10 +7,10 @@ import subprocess
 import pytest
 
 from tests.conftest import run_sql
-from wizard import embedded
 from wizard.catalog import snapshot
-from wizard.connect import open_session
-from wizard.parity import compare
+from wizard.db.connect import open_session
+from wizard.parity.diff import compare
+from wizard.platform import embedded
 
 BASE = """
 create type public.mood as enum ('happy', 'sad');

@@ -15,11 +15,14 @@ from rich.console import Console
 
 from screens.init_flow import run_init
 from screens.plain import run_plain
-from wizard import config, demo, embedded, events, protocol
-from wizard import shadow as shadow_mod
-from wizard.config_writer import ShadowAnswer, TargetAnswer, render_config
+from wizard import demo
 from wizard.errors import ConfigError
-from wizard.journal import Journal
+from wizard.platform import embedded
+from wizard.platform import shadow as shadow_mod
+from wizard.project import config
+from wizard.project.config_writer import ShadowAnswer, TargetAnswer, render_config
+from wizard.state import events, protocol
+from wizard.state.journal import Journal
 
 ENTER = "\r"
 

@@ -18,9 +18,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from wizard import config, demo, embedded
-from wizard import shadow as shadow_mod
+from wizard import demo
 from wizard.cli import main
+from wizard.platform import embedded
+from wizard.platform import shadow as shadow_mod
+from wizard.project import config
 
 WATCH = """
 CREATE TABLE supabase_functions.cw_watch_ddl (at timestamptz DEFAULT clock_timestamp(), tag text, who text);

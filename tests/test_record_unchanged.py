@@ -1,6 +1,6 @@
 """Phase 4's after-check: a schema change fails it, other sessions' row changes are reported."""
 
-from wizard.record_gates import unchanged
+from wizard.record.gates import unchanged
 
 
 def test_schema_change_is_a_problem_and_row_changes_are_notes():

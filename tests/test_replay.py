@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from wizard.catalog import snapshot
-from wizard.connect import open_session
-from wizard.migrations import discover
-from wizard.replay import missing_extension_error, replay
+from wizard.db.connect import open_session
+from wizard.history.files import discover
+from wizard.history.replay import missing_extension_error, replay
 
 
 def files(tmp_path, contents):

@@ -27,9 +27,9 @@ import pytest
 from psycopg import sql
 
 from tests.conftest import run_sql
-from wizard import embedded
 from wizard.cli import main
-from wizard.shadow import Shadow
+from wizard.platform import embedded
+from wizard.platform.shadow import Shadow
 
 SECRET = f"Pw-{secrets.token_hex(8)}"
 ROLE = "app_owner"
@@ -227,7 +227,7 @@ def test_wizard_target_screen_never_shows_the_password(
 ) -> None:
     from screens.context import WizardContext
     from screens.steps import target_info
-    from wizard import config
+    from wizard.project import config
 
     wrong = f"Wrong-{secrets.token_hex(6)}"
     root = make_project(pw_server.dsn("postgres", password=wrong))

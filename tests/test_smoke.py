@@ -1,6 +1,6 @@
 from tests.conftest import run_sql
 from wizard.catalog import snapshot
-from wizard.connect import open_session
+from wizard.db.connect import open_session
 
 
 def test_fresh_db_has_bootstrap(fresh_db):

@@ -13,15 +13,19 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_sql
-from wizard import config, demo, embedded, events, migrations
-from wizard import shadow as shadow_mod
+from wizard import demo
 from wizard.cli import main
-from wizard.connect import open_session
+from wizard.db.connect import open_session
 from wizard.errors import EXIT_USAGE, WizardError
-from wizard.journal import Journal
-from wizard.replay import replay
+from wizard.history import files as migrations
+from wizard.history.replay import replay
+from wizard.platform import embedded
+from wizard.platform import shadow as shadow_mod
+from wizard.project import config
 from wizard.squash import baseline as baseline_mod
 from wizard.squash.dump import clean
+from wizard.state import events
+from wizard.state.journal import Journal
 
 # --- the demo project ------------------------------------------------------------------------
 

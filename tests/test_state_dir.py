@@ -5,7 +5,7 @@ from __future__ import annotations
 import stat
 import subprocess
 
-from wizard.journal import Journal, ensure_state_dir
+from wizard.state.journal import Journal, ensure_state_dir
 
 
 def test_state_dir_is_private_and_git_ignored(tmp_path):

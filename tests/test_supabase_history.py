@@ -21,14 +21,14 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_sql
-from wizard import embedded, standins
 from wizard.catalog import Snapshot, snapshot
 from wizard.cli import main
-from wizard.connect import open_session
-from wizard.migrations import CLI_RULE, discover
-from wizard.parity import compare
-from wizard.replay import replay
-from wizard.shadow import Shadow
+from wizard.db.connect import open_session
+from wizard.history.files import CLI_RULE, discover
+from wizard.history.replay import replay
+from wizard.parity.diff import compare
+from wizard.platform import embedded, standins
+from wizard.platform.shadow import Shadow
 
 HISTORY = Path(__file__).parent / "fixtures" / "supabase_history"
 IGNORED = "20240305120000-7c9e6679-7425-40de-944b-e07fc1f90ae7.sql"
@@ -88,7 +88,9 @@ def second(second_shadow: Shadow) -> Shadow:
     if missing:
         directory = _extension_dir(major)
         if directory is None or not os.access(directory, os.W_OK):
-            pytest.skip(f"the second server lacks {missing}: python -m wizard.standins install <sharedir>/extension")
+            pytest.skip(
+                f"the second server lacks {missing}: python -m wizard.platform.standins install <sharedir>/extension"
+            )
         standins.install(directory)
     template = second_shadow.template()
     with open_session(second_shadow.dsn_for(template)) as conn:
@@ -503,7 +505,7 @@ def test_the_embedded_server_finds_standins_after_its_own_extensions(server):
 
 def test_bootstrap_is_documented_object_by_object():
     doc = (Path(__file__).parent.parent / "docs" / "bootstrap.md").read_text()
-    bootstrap = (Path(__file__).parent.parent / "wizard" / "sql" / "bootstrap.sql").read_text()
+    bootstrap = (Path(__file__).parent.parent / "wizard" / "platform" / "sql" / "bootstrap.sql").read_text()
     created = set(re.findall(r"CREATE (?:TABLE|OR REPLACE FUNCTION) (?:IF NOT EXISTS )?(\w+\.\w+)", bootstrap))
     created |= set(re.findall(r"CREATE SCHEMA IF NOT EXISTS (\w+)", bootstrap))
     assert created and [name for name in sorted(created) if name not in doc] == []

@@ -17,10 +17,13 @@ from textual.widgets import Button, Input, Static
 from screens.app import WizardApp
 from screens.confirm import TypeNameModal
 from screens.context import LogBook, WizardContext
-from wizard import config, demo, embedded, events, protocol
-from wizard import shadow as shadow_mod
-from wizard.journal import Journal
+from wizard import demo
+from wizard.platform import embedded
+from wizard.platform import shadow as shadow_mod
+from wizard.project import config
 from wizard.report import default_path
+from wizard.state import events, protocol
+from wizard.state.journal import Journal
 
 SIZE = (80, 24)
 
@@ -117,7 +120,7 @@ async def test_whole_protocol_on_staging_then_production_is_allowed(project: Pat
         await pilot.press("n")
         await settle(pilot)
 
-        assert screen_name(pilot) == "Phase1Screen"
+        assert screen_name(pilot) == "InspectScreen"
         assert next_disabled(pilot)
         await pilot.press("g")
         await settle(pilot)
@@ -130,7 +133,7 @@ async def test_whole_protocol_on_staging_then_production_is_allowed(project: Pat
         await pilot.press("n")
         await settle(pilot)
 
-        assert screen_name(pilot) == "Phase2Screen"
+        assert screen_name(pilot) == "SquashScreen"
         await pilot.press("g")
         await settle(pilot)
         parity = text_of(pilot, "#parity")
@@ -139,7 +142,7 @@ async def test_whole_protocol_on_staging_then_production_is_allowed(project: Pat
         await pilot.press("n")
         await settle(pilot)
 
-        assert screen_name(pilot) == "Phase3Screen"
+        assert screen_name(pilot) == "ArchiveScreen"
         await pilot.press("g")
         await settle(pilot)
         await pilot.press("y")
@@ -148,7 +151,7 @@ async def test_whole_protocol_on_staging_then_production_is_allowed(project: Pat
         await pilot.press("n")
         await settle(pilot)
 
-        assert screen_name(pilot) == "Phase4Screen"
+        assert screen_name(pilot) == "RecordScreen"
         gates = text_of(pilot, "#gates")
         assert "verified-backup" in gates and "baseline-proved" in gates and "archive-done" in gates
         assert "INSERT INTO supabase_migrations.schema_migrations" in text_of(pilot, "#sql")
@@ -163,13 +166,13 @@ async def test_whole_protocol_on_staging_then_production_is_allowed(project: Pat
         pilot.app.screen.query_one(Input).value = ""
         await pilot.press(*"eav_staging", "enter")
         await settle(pilot)
-        assert screen_name(pilot) == "Phase4Screen"
+        assert screen_name(pilot) == "RecordScreen"
         assert staging.last(events.RECORD_COMMITTED) is not None
         assert "committed" in text_of(pilot, "#after")
         await pilot.press("n")
         await settle(pilot)
 
-        assert screen_name(pilot) == "ValidationScreen"
+        assert screen_name(pilot) == "ValidateScreen"
         await pilot.press("g")
         await settle(pilot)
         assert staging.last(events.VALIDATED)["passed"] is True
@@ -194,7 +197,7 @@ async def test_resumes_where_the_journal_says_and_offers_only_applicable_rollbac
         pytest.skip("needs the completed staging run of the previous test")
     async with make_app(project, "staging").run_test(size=SIZE) as pilot:
         await settle(pilot)
-        assert screen_name(pilot) == "ValidationScreen"
+        assert screen_name(pilot) == "ValidateScreen"
         await pilot.press("r")
         await settle(pilot)
         assert screen_name(pilot) == "RollbackScreen"

@@ -21,13 +21,16 @@ from screens.context import LogBook, WizardContext
 from screens.help import HelpScreen
 from screens.rollback import RollbackScreen
 from screens.steps import RecordView, SquashView, TargetInfo
-from screens.validation import ValidationScreen
-from wizard import archive, checklist, config, protocol
+from screens.validate import ValidateScreen
+from wizard.archive import phase as archive
 from wizard.backup.take import BackupProgress
 from wizard.backup.verify import VerifyProgress
-from wizard.connect import Identity
-from wizard.gates import failed, passed
-from wizard.parity import Difference
+from wizard.checklist import items as checklist
+from wizard.db.connect import Identity
+from wizard.parity.diff import Difference
+from wizard.project import config
+from wizard.state import protocol
+from wizard.state.gates import failed, passed
 
 SIZE = (80, 24)
 TOML = """
@@ -103,7 +106,7 @@ def test_backup_screen_mid_verification(ctx: WizardContext, snap_compare) -> Non
     assert snap_compare(app_at(ctx, "backup"), terminal_size=SIZE, run_before=run_before)
 
 
-def test_phase1_screen(ctx: WizardContext, snap_compare) -> None:
+def test_inspect_screen(ctx: WizardContext, snap_compare) -> None:
     counts = {"tables": 7, "indexes": 16, "functions": 7, "policies": 18, "triggers": 2, "constraints": 19}
     diff = Difference(
         "constraint",
@@ -126,7 +129,7 @@ def test_phase1_screen(ctx: WizardContext, snap_compare) -> None:
     assert snap_compare(app_at(ctx, "inspect"), terminal_size=SIZE, run_before=run_before)
 
 
-def test_phase2_screen(ctx: WizardContext, snap_compare) -> None:
+def test_squash_screen(ctx: WizardContext, snap_compare) -> None:
     view = SquashView(
         path=BASELINE,
         version="20250928100000",
@@ -147,7 +150,7 @@ def test_phase2_screen(ctx: WizardContext, snap_compare) -> None:
     assert snap_compare(app_at(ctx, "squash"), terminal_size=SIZE, run_before=run_before)
 
 
-def test_phase3_screen(ctx: WizardContext, snap_compare) -> None:
+def test_archive_screen(ctx: WizardContext, snap_compare) -> None:
     root = Path("/project")
     baseline = archive.Baseline(BASELINE, "20250928100000", "ab" * 32, (), 1)
     names = ["20250101090000_create_projects.sql", "20250103100000_create_videos.sql"]
@@ -167,7 +170,7 @@ def test_phase3_screen(ctx: WizardContext, snap_compare) -> None:
     assert snap_compare(app_at(ctx, "archive"), terminal_size=SIZE, run_before=run_before)
 
 
-def test_phase4_screen(ctx: WizardContext, snap_compare) -> None:
+def test_record_screen(ctx: WizardContext, snap_compare) -> None:
     sql = (
         "BEGIN;\nSET LOCAL lock_timeout = '5s';\n"
         "LOCK TABLE supabase_migrations.schema_migrations IN SHARE ROW EXCLUSIVE MODE;\n"
@@ -190,7 +193,7 @@ def test_phase4_screen(ctx: WizardContext, snap_compare) -> None:
     assert snap_compare(app_at(ctx, "record"), terminal_size=SIZE, run_before=run_before)
 
 
-def test_validation_screen_with_report(ctx: WizardContext, snap_compare) -> None:
+def test_validate_screen_with_report(ctx: WizardContext, snap_compare) -> None:
     checks = [
         {"title": "New environment provisions from the single baseline", "status": "passed", "reason": "1 file"},
         {"title": "Schema parity: fresh environment vs target", "status": "passed", "reason": "identical"},
@@ -201,7 +204,7 @@ def test_validation_screen_with_report(ctx: WizardContext, snap_compare) -> None
     async def run_before(pilot: Pilot) -> None:
         screen = pilot.app.screen
         screen.show_checks(checks, True)
-        screen.show_report(ValidationScreen.ReportWritten(".consolidate/staging/consolidation-report.md", markdown))
+        screen.show_report(ValidateScreen.ReportWritten(".consolidate/staging/consolidation-report.md", markdown))
 
     assert snap_compare(app_at(ctx, "validate"), terminal_size=SIZE, run_before=run_before)
 

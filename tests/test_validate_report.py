@@ -16,11 +16,15 @@ import psycopg
 import pytest
 
 from tests.conftest import run_sql
-from wizard import config as config_mod
-from wizard import events, report, security, test_command, validate
+from wizard import report
 from wizard.backup.evidence import TAKEN
 from wizard.cli import main
-from wizard.journal import Journal
+from wizard.project import config as config_mod
+from wizard.project import test_command
+from wizard.state import events
+from wizard.state.journal import Journal
+from wizard.validate import phase as validate
+from wizard.validate import security
 
 # --- the security linter: one planted finding per check ----------------------------------------
 
@@ -471,8 +475,8 @@ class Demo:
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     """The demo project taken through every phase on staging, then validated and reported."""
-    from wizard import embedded
-    from wizard import shadow as shadow_mod
+    from wizard.platform import embedded
+    from wizard.platform import shadow as shadow_mod
 
     directory = tmp_path_factory.mktemp("demo") / "eav"
     project = ["--project", str(directory), "--target", "staging"]
@@ -505,7 +509,7 @@ def test_demo_protocol_validates(demo_run: Demo) -> None:
     assert checks["row_counts"]["changed"] == {} and checks["row_counts"]["missing"] == []
     assert checks["history_agrees"]["remote"] == checks["history_agrees"]["local"]
     # the staging rehearsal is what production's gate asks for
-    from wizard import protocol
+    from wizard.state import protocol
 
     assert protocol.STAGING_REHEARSAL(demo_run.config).passed
 

@@ -14,11 +14,11 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from . import __version__
-from .commands import COMMANDS
-from .dsn import redact_text
-from .errors import EXIT_USAGE, WizardError
-from .interactive import Interactive
+from wizard import __version__
+from wizard.commands import COMMANDS
+from wizard.commands.interactive import Interactive
+from wizard.db.dsn import redact_text
+from wizard.errors import EXIT_USAGE, WizardError
 
 
 def build_parser() -> argparse.ArgumentParser:

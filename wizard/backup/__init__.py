@@ -10,11 +10,11 @@ The engine has no UI: long operations take a ``progress`` callback and a ``cance
 
 from __future__ import annotations
 
-from .errors import BackupError, BackupInterrupted, NoBackup, ToolNotFound, VerificationFailed
-from .evidence import BackupRecord
-from .gate import VERIFIED_BACKUP, check_verified_backup, evaluate, schema_fingerprint
-from .take import BackupProgress, take_backup
-from .verify import Verification, VerifyProgress, verify_backup
+from wizard.backup.errors import BackupError, BackupInterrupted, NoBackup, ToolNotFound, VerificationFailed
+from wizard.backup.evidence import BackupRecord
+from wizard.backup.gate import VERIFIED_BACKUP, check_verified_backup, evaluate, schema_fingerprint
+from wizard.backup.take import BackupProgress, take_backup
+from wizard.backup.verify import Verification, VerifyProgress, verify_backup
 
 __all__ = [
     "VERIFIED_BACKUP",

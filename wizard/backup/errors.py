@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..errors import EXIT_DIFFERENCES, WizardError
+from wizard.errors import EXIT_DIFFERENCES, WizardError
 
 EXIT_INTERRUPTED = 130
 

@@ -18,9 +18,9 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from ..catalog import snapshot
-from ..inventory import Cancelled, Inventory
-from ..journal import Journal
+from wizard.catalog import snapshot
+from wizard.inspect.inventory import Cancelled, Inventory
+from wizard.state.journal import Journal
 
 TAKEN = "backup.taken"
 VERIFIED = "backup.verified"
@@ -108,7 +108,7 @@ class BackupRecord:
 
     Attributes:
         path: The dump, relative to the project root.
-        identity: The target's :class:`~wizard.connect.Identity` at backup time, as a dict.
+        identity: The target's :class:`~wizard.db.connect.Identity` at backup time, as a dict.
         row_counts: Exact rows per table in the dumped snapshot.
     """
 

@@ -18,8 +18,8 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from ..journal import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, fsync_path, private_dir
-from .errors import BackupError
+from wizard.backup.errors import BackupError
+from wizard.state.journal import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, fsync_path, private_dir
 
 PARTIAL_SUFFIX = ".partial"
 _CHUNK = 1 << 20
@@ -90,7 +90,7 @@ def create_private(path: Path) -> None:
     os.close(fd)
 
 
-fsync_file = fsync_dir = fsync_path  # one implementation: wizard.journal.fsync_path
+fsync_file = fsync_dir = fsync_path  # one implementation: wizard.state.journal.fsync_path
 
 
 def sha256_file(path: Path, *, use_cache: bool = True, on_bytes: Callable[[int], None] | None = None) -> str:

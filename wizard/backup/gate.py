@@ -20,13 +20,13 @@ from typing import Any
 
 import psycopg
 
-from ..catalog import snapshot
-from ..config import Config, Target
-from ..connect import Identity
-from ..gates import Gate, GateResult, failed, passed
-from ..journal import Journal
-from . import files
-from .evidence import VERIFIED, BackupRecord, backups, verifications
+from wizard.backup import files
+from wizard.backup.evidence import VERIFIED, BackupRecord, backups, verifications
+from wizard.catalog import snapshot
+from wizard.db.connect import Identity, same_database
+from wizard.project.config import Config, Target
+from wizard.state.gates import Gate, GateResult, failed, passed
+from wizard.state.journal import Journal
 
 NAME = "verified-backup"
 DEFAULT_MAX_AGE = timedelta(hours=24)
@@ -39,22 +39,6 @@ def schema_fingerprint(conn: psycopg.Connection) -> str:
 
 def _hours(delta: timedelta) -> str:
     return f"{delta.total_seconds() / 3600:.1f} h"
-
-
-def same_database(recorded: dict[str, Any], identity: Identity) -> tuple[bool, str]:
-    """Whether a recorded identity is ``identity``'s database, and on what basis.
-
-    The system identifier tells clusters apart; the database oid tells databases of one
-    cluster apart. When either side could not read the system identifier (a role without
-    access to ``pg_control_system()``), host, port, database name and oid must all agree instead.
-    """
-    rec_sysid = recorded.get("system_identifier")
-    if rec_sysid and identity.system_identifier:
-        same = rec_sysid == identity.system_identifier and recorded.get("database_oid") == identity.database_oid
-        return same, "system identifier and database oid"
-    keys = ("host", "port", "database", "database_oid")
-    same = all(str(recorded.get(k)) == str(getattr(identity, k)) for k in keys)
-    return same, "host, port, database name and oid (system identifier unreadable)"
 
 
 def _describe(recorded: dict[str, Any]) -> str:
@@ -106,7 +90,7 @@ def check_verified_backup(
 
     Args:
         journal: The target's journal.
-        identity: The target's identity now (:func:`wizard.connect.identity`).
+        identity: The target's identity now (:func:`wizard.db.connect.identity`).
         current_fingerprint: :func:`schema_fingerprint` of the target now.
         project_root: The project directory that backup paths are relative to.
         max_age: The oldest acceptable backup.

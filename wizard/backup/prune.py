@@ -15,14 +15,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from .. import events
-from ..config import Config, Target
-from ..journal import Journal
-from . import files
-from .errors import NoBackup
-from .evidence import BackupRecord, backups
-from .gate import judged_backup
-from .restore import restorable_backup
+from wizard.backup import files
+from wizard.backup.errors import NoBackup
+from wizard.backup.evidence import BackupRecord, backups
+from wizard.backup.gate import judged_backup
+from wizard.backup.restore import restorable_backup
+from wizard.project.config import Config, Target
+from wizard.state import events
+from wizard.state.journal import Journal
 
 #: Newest backups kept by default, besides the protected ones.
 DEFAULT_KEEP = 1

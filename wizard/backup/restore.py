@@ -24,15 +24,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..config import Target
-from ..connect import Identity, open_session
-from ..errors import WizardError
-from ..journal import Journal
-from . import files, tools
-from .errors import BackupError, NoBackup
-from .evidence import VERIFIED, BackupRecord, backups, measure, verifications
-from .gate import same_database
-from .verify import differences
+from wizard.backup import files, tools
+from wizard.backup.errors import BackupError, NoBackup
+from wizard.backup.evidence import VERIFIED, BackupRecord, backups, measure, verifications
+from wizard.backup.verify import differences
+from wizard.db.connect import Identity, open_session, same_database
+from wizard.errors import WizardError
+from wizard.project.config import Target
+from wizard.state.journal import Journal
 
 RESTORED = "rollback.restored"
 RESTORE_FAILED = "rollback.restore_failed"

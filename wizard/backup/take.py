@@ -23,13 +23,13 @@ from pathlib import Path
 import psycopg
 from psycopg import conninfo
 
-from ..config import Config, Target
-from ..connect import Identity
-from ..dsn import redact_text
-from ..journal import Journal, utc_now
-from . import files, tools
-from .errors import BackupError, BackupInterrupted
-from .evidence import TAKEN, BackupRecord, Measurement, data_tables, measure
+from wizard.backup import files, tools
+from wizard.backup.errors import BackupError, BackupInterrupted
+from wizard.backup.evidence import TAKEN, BackupRecord, Measurement, data_tables, measure
+from wizard.db.connect import Identity
+from wizard.db.dsn import redact_text
+from wizard.project.config import Config, Target
+from wizard.state.journal import Journal, utc_now
 
 #: Refuse a backup unless the free space is at least this multiple of ``pg_database_size``.
 #: A custom-format dump is compressed and leaves indexes out, so it is usually far smaller
@@ -119,7 +119,7 @@ def take_backup(
     """Dump the target behind ``conn`` into ``.consolidate/backups/<target>/`` and record it.
 
     Args:
-        conn: A read-only session on the target (from :func:`wizard.connect.open_session`).
+        conn: A read-only session on the target (from :func:`wizard.db.connect.open_session`).
         identity: The target's identity, recorded so the backup can only satisfy this target's gate.
         journal: The target's journal; receives ``backup.taken``.
         progress: Called about ten times a second from this thread.

@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from .. import embedded
-from ..connect import tls_default
-from ..dsn import redact_text, without_password
-from ..errors import WizardError
-from .errors import BackupInterrupted, ToolNotFound
+from wizard.backup.errors import BackupInterrupted, ToolNotFound
+from wizard.db.connect import tls_default
+from wizard.db.dsn import redact_text, without_password
+from wizard.errors import WizardError
+from wizard.platform import embedded
 
 _VERSION = re.compile(r"\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?")
 

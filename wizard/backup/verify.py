@@ -29,14 +29,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..config import Config, Target
-from ..connect import open_session
-from ..dsn import parse
-from ..journal import Journal
-from ..shadow import Shadow
-from . import files, tools
-from .errors import BackupInterrupted, NoBackup
-from .evidence import VERIFICATION_FAILED, VERIFIED, BackupRecord, Measurement, find_backup, measure
+from wizard.backup import files, tools
+from wizard.backup.errors import BackupInterrupted, NoBackup
+from wizard.backup.evidence import VERIFICATION_FAILED, VERIFIED, BackupRecord, Measurement, find_backup, measure
+from wizard.db.connect import open_session
+from wizard.db.dsn import parse
+from wizard.platform.shadow import Shadow
+from wizard.project.config import Config, Target
+from wizard.state.journal import Journal
 
 #: Parallel restore jobs: the CPUs, between 2 and 8.
 DEFAULT_JOBS = max(2, min(8, os.cpu_count() or 2))

@@ -1,7 +1,7 @@
 """Read a database's in-scope schema into a :class:`Snapshot` of comparable objects.
 
 Every query is set-based (one per object kind), so a snapshot of thousands of tables
-costs a handful of round trips. See :mod:`wizard.scope` for what is in scope.
+costs a handful of round trips. See :mod:`wizard.catalog.scope` for what is in scope.
 """
 
 from __future__ import annotations
@@ -11,9 +11,8 @@ from collections.abc import Callable
 import psycopg
 from psycopg.rows import dict_row
 
-from .. import scope
-from . import access, relations, routines
-from .model import KINDS, SchemaObject, Snapshot
+from wizard.catalog import access, relations, routines, scope
+from wizard.catalog.model import KINDS, SchemaObject, Snapshot
 
 __all__ = ["KINDS", "SchemaObject", "Snapshot", "snapshot"]
 

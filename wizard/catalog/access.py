@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from .model import SchemaObject
-from .scope_sql import not_extension_member, user_ns
+from wizard.catalog.model import SchemaObject
+from wizard.catalog.scope_sql import not_extension_member, user_ns
 
 Rows = list[dict[str, Any]]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..sqltext import qualified
-from .model import SchemaObject
-from .scope_sql import not_extension_member, user_ns
+from wizard.catalog.model import SchemaObject
+from wizard.catalog.scope_sql import not_extension_member, user_ns
+from wizard.db.sqltext import qualified
 
 Rows = list[dict[str, Any]]
 

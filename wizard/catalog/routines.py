@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .model import SchemaObject
-from .scope_sql import managed_ns, not_extension_member, user_ns
+from wizard.catalog.model import SchemaObject
+from wizard.catalog.scope_sql import managed_ns, not_extension_member, user_ns
 
 Rows = list[dict[str, Any]]
 

@@ -1,4 +1,4 @@
-"""SQL fragments that apply the scope rule (see :mod:`wizard.scope`) inside catalog queries."""
+"""SQL fragments that apply the scope rule (see :mod:`wizard.catalog.scope`) inside catalog queries."""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from pglast import parser
 
-from .model import SchemaObject
+from wizard.catalog.model import SchemaObject
 
 
 def _strip_locations(node: Any) -> Any:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import (
+from wizard.commands import (
     archive,
     backup,
     compare,

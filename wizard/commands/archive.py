@@ -11,10 +11,10 @@ import argparse
 
 from rich.console import Console
 
-from .. import archive
-from ..errors import EXIT_DIFFERENCES, EXIT_OK
-from ..journal import Journal
-from .common import add_project_options, open_target, print_json
+from wizard.archive import phase as archive
+from wizard.commands.common import add_project_options, open_target, print_json
+from wizard.errors import EXIT_DIFFERENCES, EXIT_OK
+from wizard.state.journal import Journal
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -14,14 +14,14 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .. import config as config_mod
-from .. import shadow as shadow_mod
-from ..backup import BackupProgress, VerifyProgress, evaluate, take_backup, verify_backup
-from ..backup.files import human_bytes
-from ..backup.verify import DEFAULT_JOBS
-from ..errors import EXIT_DIFFERENCES, EXIT_OK, WizardError
-from ..journal import Journal
-from .common import add_project_options, open_target, print_json
+from wizard.backup import BackupProgress, VerifyProgress, evaluate, take_backup, verify_backup
+from wizard.backup.files import human_bytes
+from wizard.backup.verify import DEFAULT_JOBS
+from wizard.commands.common import add_project_options, open_target, print_json
+from wizard.errors import EXIT_DIFFERENCES, EXIT_OK, WizardError
+from wizard.platform import shadow as shadow_mod
+from wizard.project import config as config_mod
+from wizard.state.journal import Journal
 
 
 def register(sub: argparse._SubParsersAction) -> None:

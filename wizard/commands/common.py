@@ -13,11 +13,11 @@ from typing import Any
 import psycopg
 from rich.console import Console
 
-from .. import config as config_mod
-from .. import targets
-from ..config import Config, Target
-from ..connect import Identity, identity, open_session, tls_default
-from ..shadow import embedded_dsn
+from wizard.db.connect import Identity, identity, open_session, tls_default
+from wizard.platform.shadow import embedded_dsn
+from wizard.project import config as config_mod
+from wizard.project.config import Config, Target
+from wizard.state import targets
 
 
 def add_project_options(parser: argparse.ArgumentParser, *, target: bool = True) -> None:

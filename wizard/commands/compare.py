@@ -7,13 +7,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 from rich.console import Console
 
-from .. import render
-from ..catalog import snapshot
-from ..connect import open_session
-from ..dsn import describe
-from ..errors import EXIT_DIFFERENCES, EXIT_OK
-from ..parity import compare
-from .common import print_json
+from wizard.catalog import snapshot
+from wizard.commands import render
+from wizard.commands.common import print_json
+from wizard.db.connect import open_session
+from wizard.db.dsn import describe
+from wizard.errors import EXIT_DIFFERENCES, EXIT_OK
+from wizard.parity.diff import compare
 
 
 def register(sub: argparse._SubParsersAction) -> None:

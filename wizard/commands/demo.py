@@ -9,8 +9,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from .. import demo
-from ..errors import EXIT_OK
+from wizard import demo
+from wizard.errors import EXIT_OK
 
 
 def register(sub: argparse._SubParsersAction) -> None:

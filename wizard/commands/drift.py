@@ -7,12 +7,14 @@ import argparse
 from rich.console import Console
 from rich.text import Text
 
-from .. import drift, migrations, render
-from .. import shadow as shadow_mod
-from ..errors import EXIT_DIFFERENCES, EXIT_OK
-from ..journal import Journal
-from ..migrations import CLI_RULE
-from .common import add_project_options, open_target, print_json
+from wizard.commands import render
+from wizard.commands.common import add_project_options, open_target, print_json
+from wizard.errors import EXIT_DIFFERENCES, EXIT_OK
+from wizard.history import files as migrations
+from wizard.history.files import CLI_RULE
+from wizard.inspect import drift
+from wizard.platform import shadow as shadow_mod
+from wizard.state.journal import Journal
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -1,7 +1,7 @@
 """``consolidate init``: write consolidate.toml through questionary prompts.
 
 The prompts live in :mod:`screens.init_flow` (injected by the ``consolidate`` entry point); the
-text they produce comes from :func:`wizard.config_writer.render_config`, validated before
+text they produce comes from :func:`wizard.project.config_writer.render_config`, validated before
 it is written. Exit codes: 0 written, 2 refused (the file exists without ``--force``) or cancelled.
 """
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from ..interactive import require
+from wizard.commands.interactive import require
 
 
 def register(sub: argparse._SubParsersAction) -> None:

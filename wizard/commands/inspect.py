@@ -6,11 +6,13 @@ import argparse
 
 from rich.console import Console
 
-from .. import history as history_mod
-from .. import inventory, migrations, render
-from ..errors import EXIT_DIFFERENCES, EXIT_OK, MigrationFileError, MissingHistoryTable
-from ..journal import Journal
-from .common import add_project_options, open_target, print_json
+from wizard.commands import render
+from wizard.commands.common import add_project_options, open_target, print_json
+from wizard.errors import EXIT_DIFFERENCES, EXIT_OK, MigrationFileError, MissingHistoryTable
+from wizard.history import files as migrations
+from wizard.history import remote as history_mod
+from wizard.inspect import inventory
+from wizard.state.journal import Journal
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -12,12 +12,12 @@ from datetime import timedelta
 
 from rich.console import Console
 
-from .. import config as config_mod
-from ..backup import prune as prune_mod
-from ..backup.files import human_bytes
-from ..errors import EXIT_OK, ConfigError
-from ..journal import Journal
-from .common import add_project_options, print_json
+from wizard.backup import prune as prune_mod
+from wizard.backup.files import human_bytes
+from wizard.commands.common import add_project_options, print_json
+from wizard.errors import EXIT_OK, ConfigError
+from wizard.project import config as config_mod
+from wizard.state.journal import Journal
 
 
 def register(sub: argparse._SubParsersAction) -> None:

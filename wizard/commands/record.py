@@ -10,14 +10,16 @@ import argparse
 
 from rich.console import Console
 
-from .. import config as config_mod
-from .. import events, inventory, record
-from ..errors import EXIT_DIFFERENCES, EXIT_OK
-from ..gates import GateResult
-from ..journal import Journal
-from ..record_gates import evaluate_record_gates
-from ..shadow import embedded_dsn
-from .common import TargetSession, add_project_options, open_target, print_json
+from wizard import record
+from wizard.commands.common import TargetSession, add_project_options, open_target, print_json
+from wizard.errors import EXIT_DIFFERENCES, EXIT_OK
+from wizard.inspect import inventory
+from wizard.platform.shadow import embedded_dsn
+from wizard.project import config as config_mod
+from wizard.record.gates import evaluate_record_gates
+from wizard.state import events
+from wizard.state.gates import GateResult
+from wizard.state.journal import Journal
 
 
 def register(sub: argparse._SubParsersAction) -> None:

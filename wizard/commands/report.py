@@ -15,10 +15,10 @@ from pathlib import Path
 from rich.console import Console
 from rich.markdown import Markdown
 
-from .. import config as config_mod
-from .. import report
-from ..errors import EXIT_OK
-from .common import add_project_options, print_json
+from wizard import report
+from wizard.commands.common import add_project_options, print_json
+from wizard.errors import EXIT_OK
+from wizard.project import config as config_mod
 
 _SHARED_FILE_MODE = 0o644
 

@@ -15,14 +15,14 @@ import argparse
 
 from rich.console import Console
 
-from .. import config as config_mod
-from ..backup import restore
-from ..backup.gate import same_database
-from ..errors import EXIT_DIFFERENCES, EXIT_OK, ConnectionFailed, WizardError
-from ..journal import Journal
-from ..shadow import embedded_dsn
-from . import rollback_phases
-from .common import add_project_options, open_target, print_json
+from wizard.backup import restore
+from wizard.commands import rollback_phases
+from wizard.commands.common import add_project_options, open_target, print_json
+from wizard.db.connect import same_database
+from wizard.errors import EXIT_DIFFERENCES, EXIT_OK, ConnectionFailed, WizardError
+from wizard.platform.shadow import embedded_dsn
+from wizard.project import config as config_mod
+from wizard.state.journal import Journal
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -14,13 +14,15 @@ import argparse
 
 from rich.console import Console
 
-from .. import archive, inventory, record
-from .. import config as config_mod
-from ..errors import EXIT_DIFFERENCES, EXIT_OK
-from ..journal import Journal
-from ..record_gates import CONFIRMED_NAME
-from .common import add_project_options, open_target, print_json
-from .record import print_gates, print_outcome, target_dsn
+from wizard import record
+from wizard.archive import phase as archive
+from wizard.commands.common import add_project_options, open_target, print_json
+from wizard.commands.record import print_gates, print_outcome, target_dsn
+from wizard.errors import EXIT_DIFFERENCES, EXIT_OK
+from wizard.inspect import inventory
+from wizard.project import config as config_mod
+from wizard.record.gates import CONFIRMED_NAME
+from wizard.state.journal import Journal
 
 
 def register_actions(actions: argparse._SubParsersAction) -> None:

@@ -12,16 +12,16 @@ import argparse
 from rich.console import Console
 from rich.table import Table
 
-from .. import config as config_mod
-from .. import render
-from .. import shadow as shadow_mod
-from ..config import Config
-from ..errors import EXIT_DIFFERENCES, EXIT_OK
-from ..squash import SquashOutcome, squash
-from ..squash.baseline import relative
-from ..squash.data import split_name
-from ..squash.prove import DEFAULT_ROUNDS, Provisioning
-from .common import add_project_options, open_target, print_json
+from wizard.commands import render
+from wizard.commands.common import add_project_options, open_target, print_json
+from wizard.errors import EXIT_DIFFERENCES, EXIT_OK
+from wizard.platform import shadow as shadow_mod
+from wizard.project import config as config_mod
+from wizard.project.config import Config
+from wizard.squash import SquashOutcome, squash
+from wizard.squash.baseline import relative
+from wizard.squash.data import split_name
+from wizard.squash.prove import DEFAULT_ROUNDS, Provisioning
 
 
 def register(sub: argparse._SubParsersAction) -> None:

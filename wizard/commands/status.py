@@ -8,15 +8,15 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from .. import config as config_mod
-from .. import protocol
-from ..backup import gate as backup_gate
-from ..backup import prune as prune_mod
-from ..backup.files import human_bytes
-from ..errors import EXIT_OK, ConnectionFailed
-from ..gates import GateResult
-from ..journal import Journal
-from .common import add_project_options, open_target, print_json
+from wizard.backup import gate as backup_gate
+from wizard.backup import prune as prune_mod
+from wizard.backup.files import human_bytes
+from wizard.commands.common import add_project_options, open_target, print_json
+from wizard.errors import EXIT_OK, ConnectionFailed
+from wizard.project import config as config_mod
+from wizard.state import protocol
+from wizard.state.gates import GateResult
+from wizard.state.journal import Journal
 
 _STYLE = {protocol.DONE: "green", protocol.PENDING: "yellow", protocol.FAILED: "bold red", protocol.ROLLED_BACK: "cyan"}
 

@@ -12,11 +12,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .. import shadow as shadow_mod
-from .. import validate
-from ..errors import EXIT_DIFFERENCES, EXIT_OK
-from ..journal import Journal
-from .common import add_project_options, open_target, print_json
+from wizard.commands.common import add_project_options, open_target, print_json
+from wizard.errors import EXIT_DIFFERENCES, EXIT_OK
+from wizard.platform import shadow as shadow_mod
+from wizard.state.journal import Journal
+from wizard.validate import phase as validate
 
 _MARK = {"passed": "[green]✔[/]", "failed": "[bold red]✘[/]", "skipped": "[yellow]–[/]"}
 

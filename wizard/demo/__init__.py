@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from .. import config as config_mod
-from .. import migrations, replay
-from .. import shadow as shadow_mod
-from ..connect import open_session
-from ..errors import ReplayFailed, WizardError
-from . import data
+from wizard.db.connect import open_session
+from wizard.demo import data
+from wizard.errors import ReplayFailed, WizardError
+from wizard.history import files as migrations
+from wizard.history import replay
+from wizard.platform import shadow as shadow_mod
+from wizard.project import config as config_mod
 
 #: The demo's targets: name -> (role, database on the embedded server).
 TARGETS: dict[str, tuple[str, str]] = {

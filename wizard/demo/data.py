@@ -17,7 +17,7 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from ..errors import WizardError
+from wizard.errors import WizardError
 
 #: Rows per public table once the seed is in (``user_profiles`` come from the auth trigger).
 EXPECTED_ROWS: dict[str, int] = {

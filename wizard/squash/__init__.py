@@ -13,9 +13,9 @@ The engine takes plain callbacks for progress and a ``threading.Event`` for canc
 
 from __future__ import annotations
 
-from .baseline import Baseline, generate, is_baseline, next_version
-from .phase import SquashOutcome, squash
-from .prove import Proof, Provisioning, prove
+from wizard.squash.baseline import Baseline, generate, is_baseline, next_version
+from wizard.squash.phase import SquashOutcome, squash
+from wizard.squash.prove import Proof, Provisioning
 
 __all__ = [
     "Baseline",
@@ -25,6 +25,5 @@ __all__ = [
     "generate",
     "is_baseline",
     "next_version",
-    "prove",
     "squash",
 ]

@@ -23,16 +23,17 @@ from typing import Any
 
 import psycopg
 
-from .. import __version__, events
-from ..catalog import Snapshot
-from ..config import Config, Target
-from ..connect import Identity
-from ..errors import WizardError
-from ..journal import Journal, atomic_write, utc_now
-from ..migrations import MigrationFile, MigrationSet
-from . import data as data_mod
-from . import dump as dump_mod
-from . import managed as managed_mod
+from wizard import __version__
+from wizard.catalog import Snapshot
+from wizard.db.connect import Identity
+from wizard.errors import WizardError
+from wizard.history.files import MigrationFile, MigrationSet
+from wizard.project.config import Config, Target
+from wizard.squash import data as data_mod
+from wizard.squash import dump as dump_mod
+from wizard.squash import managed as managed_mod
+from wizard.state import events
+from wizard.state.journal import Journal, atomic_write, utc_now
 
 #: The first line of every baseline this tool writes.
 MARKER = "-- consolidation-wizard baseline"

@@ -16,9 +16,9 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from ..errors import WizardError
-from ..migrations import MigrationFile
-from ..sqltext import ident, literal, qualified
+from wizard.db.sqltext import ident, literal, qualified
+from wizard.errors import WizardError
+from wizard.history.files import MigrationFile
 
 #: More rows than this in one table is a data migration, not a baseline.
 MAX_ROWS = 10_000

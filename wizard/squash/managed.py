@@ -1,7 +1,7 @@
 """SQL for in-scope objects that ``pg_dump --schema`` leaves out.
 
 Dumping only the user schemas skips what lives outside them yet belongs to the project
-(see :mod:`wizard.scope`): extensions, triggers whose function is the user's on managed
+(see :mod:`wizard.catalog.scope`): extensions, triggers whose function is the user's on managed
 tables (``auth.users``), policies on managed tables (``storage.objects``), publications and
 publication membership of user tables (``supabase_realtime``), event triggers with a user
 function, and default privileges for all schemas. Each comes from the target's catalog,
@@ -17,11 +17,10 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg.rows import dict_row
 
-from .. import scope
-from ..catalog import Snapshot
-from ..catalog.scope_sql import not_extension_member, user_ns
-from ..sqltext import ident, literal, qualified
-from .dump import KEPT_OWNERS
+from wizard.catalog import Snapshot, scope
+from wizard.catalog.scope_sql import not_extension_member, user_ns
+from wizard.db.sqltext import ident, literal, qualified
+from wizard.squash.dump import KEPT_OWNERS
 
 #: Extensions only Supabase can install; every project has them, so the baseline leaves them
 #: out and the proof does not compare them.

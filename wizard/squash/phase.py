@@ -10,16 +10,18 @@ from typing import Any
 
 import psycopg
 
-from .. import events, history, inventory
-from ..catalog import Snapshot, snapshot
-from ..config import Config, Target
-from ..connect import Identity
-from ..errors import MigrationFileError, MissingHistoryTable
-from ..journal import Journal
-from ..migrations import MigrationFile, MigrationSet, discover, load_file
-from ..shadow import Shadow
-from . import baseline as baseline_mod
-from . import prove as prove_mod
+from wizard.catalog import Snapshot, snapshot
+from wizard.db.connect import Identity
+from wizard.errors import MigrationFileError, MissingHistoryTable
+from wizard.history import remote as history
+from wizard.history.files import MigrationFile, MigrationSet, discover, load_file
+from wizard.inspect import inventory
+from wizard.platform.shadow import Shadow
+from wizard.project.config import Config, Target
+from wizard.squash import baseline as baseline_mod
+from wizard.squash import prove as prove_mod
+from wizard.state import events
+from wizard.state.journal import Journal
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Prove a baseline: it applies cleanly to a fresh database and reproduces the target exactly.
 
 The baseline is applied to a fresh scratch database with the same executor that replays
-migrations (:func:`wizard.replay.replay`, one transaction per file, as the Supabase CLI
+migrations (:func:`wizard.history.replay.replay`, one transaction per file, as the Supabase CLI
 does), that database is read and compared with the target object by object, and every
 object kind must match (N/N). Rows carried by the baseline are counted, then the inserts
 are applied a second time to show they are idempotent.
@@ -23,17 +23,17 @@ from typing import Any
 
 from psycopg import sql
 
-from .. import events
-from ..catalog import Snapshot, snapshot
-from ..connect import open_session
-from ..journal import Journal
-from ..migrations import MigrationFile, load_file
-from ..parity import ParityResult, compare
-from ..replay import ReplayResult, missing_extension_error, replay
-from ..shadow import Shadow
-from .data import split_name
-from .dump import Cancelled
-from .managed import SUPABASE_INTERNAL_EXTENSIONS
+from wizard.catalog import Snapshot, snapshot
+from wizard.db.connect import open_session
+from wizard.history.files import MigrationFile, load_file
+from wizard.history.replay import ReplayResult, missing_extension_error, replay
+from wizard.parity.diff import ParityResult, compare
+from wizard.platform.shadow import Shadow
+from wizard.squash.data import split_name
+from wizard.squash.dump import Cancelled
+from wizard.squash.managed import SUPABASE_INTERNAL_EXTENSIONS
+from wizard.state import events
+from wizard.state.journal import Journal
 
 TARGET_LABEL = "target"
 BASELINE_LABEL = "baseline"

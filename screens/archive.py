@@ -1,0 +1,117 @@
+"""Step 6, Phase 3: the files that will move to the archive folder, then moved, with the manifest."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.widgets import Button, DataTable, Static
+
+from .base import StepScreen
+from .confirm import ConfirmModal
+from .steps import archive_plan, run_archive
+
+
+class ArchiveScreen(StepScreen):
+    """Archive the superseded migrations (``git mv`` inside a work tree) and write the manifest."""
+
+    STEP = "archive"
+
+    @dataclass
+    class Planned(Message):
+        """The archive plan was read."""
+
+        plan: object
+
+    @dataclass
+    class Archived(Message):
+        """The files were moved and the manifest written."""
+
+        plan: object
+        result: object
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self.plan = None
+
+    def compose_content(self) -> ComposeResult:
+        with Horizontal(classes="actions"):
+            yield Button("Archive files (g)", id="run", variant="warning", compact=True, disabled=True)
+        yield Static("", id="summary")
+        table = DataTable(id="files", cursor_type="row", zebra_stripes=True)
+        table.add_columns("version", "file", "sha256", "state")
+        yield table
+        yield Static("", id="problems")
+        yield Static("Manifest", classes="section-title")
+        yield Static(Text("written when the files move", style="grey62"), id="manifest")
+
+    def start(self) -> None:
+        self.check_phase("archive")
+        self.load_plan()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="archive", description="archive plan")
+    def load_plan(self) -> None:
+        self.post_message(self.Planned(archive_plan(self.ctx)))
+
+    @on(Planned)
+    def _planned(self, event: Planned) -> None:
+        self.show_plan(event.plan)
+
+    def show_plan(self, plan) -> None:
+        """The files, where each one is, and why archiving would be refused."""
+        self.plan = plan
+        table = self.query_one("#files", DataTable)
+        table.clear()
+        for item in plan.items:
+            state = Text("archived", style="green") if item.moved else Text("to move", style="yellow")
+            table.add_row(item.version, item.name, item.sha256[:10] + "…", state)
+        where = os.path.relpath(plan.archive_dir, plan.root)
+        how = "git mv (inside a git work tree)" if plan.git else "rename (not a git work tree)"
+        self.query_one("#summary", Static).update(
+            f"{len(plan.pending)} of {len(plan.items)} file(s) to move to {where} by {how}; "
+            f"baseline {plan.baseline.filename} stays"
+        )
+        problems = self.query_one("#problems", Static)
+        if plan.problems:
+            problems.update(Text("\n".join(f"✘ {p}" for p in plan.problems), style="bold red"))
+        else:
+            problems.update(Text("✔ nothing stands in the way", style="green") if plan.pending else "")
+        self.query_one("#run", Button).disabled = bool(plan.problems) or not plan.pending
+        if plan.manifest_path.exists():
+            self.show_manifest(plan)
+
+    def show_manifest(self, plan) -> None:
+        text = plan.manifest_path.read_text(encoding="utf-8") if plan.manifest_path.exists() else ""
+        where = os.path.relpath(plan.manifest_path, plan.root)
+        self.query_one("#manifest", Static).update(Text(f"{where}\n{text}"))
+
+    def action_go(self) -> None:
+        button = self.query_one("#run", Button)
+        if button.disabled or any(w.is_running for w in self.workers):
+            return
+        count = len(self.plan.pending) if self.plan else 0
+        self.app.push_screen(
+            ConfirmModal(f"Move {count} migration file(s) to the archive folder and write the manifest?"),
+            self._confirmed,
+        )
+
+    def _confirmed(self, yes: bool | None) -> None:
+        if yes:
+            self.run()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="archive", description="Phase 3")
+    def run(self) -> None:
+        _plan, result = run_archive(self.ctx, lambda m: self.say(f"Phase 3: {m}"))
+        self.say(f"Phase 3: {len(result.moved_now)} file(s) moved; manifest sha256 {result.manifest_sha256[:12]}…")
+        self.post_message(self.Archived(archive_plan(self.ctx), result))
+
+    @on(Archived)
+    def _archived(self, event: Archived) -> None:
+        self.show_plan(event.plan)
+        self.show_manifest(event.plan)
+        self.check_phase("archive")

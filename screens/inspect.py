@@ -1,0 +1,199 @@
+"""Step 4, Phase 1: the target's inventory filling in live, its migration files, and the drift."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.widgets import Button, DataTable, ProgressBar, Static
+
+from wizard.inspect.inventory import HEADLINE
+from wizard.parity.diff import Difference
+
+from .base import StepScreen
+from .steps import Phase1Result, run_inspect
+from .views import STATUS_WORDS, counts_table, difference_detail, statement_warnings
+
+#: Rows the drift table shows; thousands of rows would freeze the event loop while they are added.
+MAX_DRIFT_ROWS = 200
+
+
+class InspectScreen(StepScreen):
+    """Inventory, files, history and drift; journaled as Phase 1 evidence."""
+
+    STEP = "inspect"
+
+    @dataclass
+    class KindRead(Message):
+        """The catalog reader moved on to another object kind."""
+
+        kind: str
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, InspectScreen.KindRead)
+
+    @dataclass
+    class CountsMeasured(Message):
+        """Headline counts measured so far (``None``: not yet)."""
+
+        counts: dict[str, int | None]
+
+    @dataclass
+    class RowsCounted(Message):
+        """Row counting reached table ``done`` of ``total``."""
+
+        done: int
+        total: int
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, InspectScreen.RowsCounted)
+
+    @dataclass
+    class Finished(Message):
+        """Phase 1 finished and was journaled."""
+
+        result: Phase1Result
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self.counts: dict[str, int | None] = {}
+        self.differences: list[Difference] = []
+
+    def compose_content(self) -> ComposeResult:
+        with Horizontal(classes="actions"):
+            yield Button("Run Phase 1 (g)", id="run", variant="primary", compact=True)
+        yield Static("Inventory of the target", classes="section-title")
+        yield Static(counts_table({}), id="counts")
+        yield ProgressBar(total=1, id="rows-bar", show_eta=False)
+        yield Static("Migration files", classes="section-title")
+        files = DataTable(id="files", cursor_type="row", zebra_stripes=True)
+        files.add_columns("version", "name", "stmts", "warnings")
+        yield files
+        yield Static("", id="warnings")
+        yield Static("", id="history")
+        yield Static("Drift: history vs target", classes="section-title")
+        drift = DataTable(id="drift", cursor_type="row")
+        drift.add_columns("kind", "object", "difference")
+        yield drift
+        yield Static("", id="detail")
+
+    def start(self) -> None:
+        self.check_phase("inspect")
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="inspect", description="Phase 1")
+    def run(self) -> None:
+        """Inventory, files, history, drift; cancellable between tables and between files."""
+        cancel = self.new_cancel_event()
+        result = run_inspect(
+            self.ctx,
+            on_kind=lambda kind: self.post_message(self.KindRead(kind)),
+            on_counts=lambda counts: self.post_message(self.CountsMeasured(dict(counts))),
+            on_rows=lambda i, n: self.post_message(self.RowsCounted(i, n)),
+            cancel=cancel,
+            say=self.say,
+        )
+        self.post_message(self.Finished(result))
+
+    @on(KindRead)
+    def _kind_read(self, event: KindRead) -> None:
+        self.query_one("#counts", Static).update(counts_table(self.counts, event.kind))
+
+    @on(CountsMeasured)
+    def _counts(self, event: CountsMeasured) -> None:
+        self.show_counts(event.counts)
+
+    def show_counts(self, counts: dict[str, int | None]) -> None:
+        """Render the headline counts measured so far."""
+        self.counts = counts
+        self.query_one("#counts", Static).update(counts_table(counts))
+
+    @on(RowsCounted)
+    def _rows(self, event: RowsCounted) -> None:
+        self.query_one("#counts", Static).update(counts_table(self.counts, rows_progress=(event.done, event.total)))
+        self.query_one("#rows-bar", ProgressBar).update(total=event.total, progress=event.done)
+
+    @on(Finished)
+    def _finished(self, event: Finished) -> None:
+        self.show_result(event.result)
+
+    def show_result(self, result: Phase1Result) -> None:
+        """Render every finding of Phase 1 and re-evaluate Next."""
+        self.show_counts({k: result.inventory.counts[k] for k in HEADLINE})
+        bar = self.query_one("#rows-bar", ProgressBar)
+        bar.update(total=max(len(result.inventory.row_counts), 1), progress=max(len(result.inventory.row_counts), 1))
+        self.show_files(result)
+        self.show_drift(result)
+        if self.ctx.autostart:
+            self.check_phase("inspect")
+
+    def show_files(self, result: Phase1Result) -> None:
+        files = self.query_one("#files", DataTable)
+        files.clear()
+        warnings = self.query_one("#warnings", Static)
+        if result.mset is None:
+            warnings.update(Text(result.files_error or "no migration files", style="bold red"))
+        else:
+            for f in result.mset.files:
+                notes = f.error or (f"{len(f.data_statements)} data" if f.data_statements else "")
+                files.add_row(f.version, f.name, str(len(f.statements)), Text(notes, style="yellow" if notes else ""))
+            found = statement_warnings(result.mset)
+            warnings.update(
+                Text("\n".join(f"⚠ {w}" for w in found), style="yellow")
+                if found
+                else Text("no data statements: a schema-only baseline drops nothing", style="green")
+            )
+        history = self.query_one("#history", Static)
+        if result.history is None:
+            history.update(Text(result.history_error or "", style="bold red"))
+        else:
+            h = result.history
+            style = "green" if h.in_sync else "yellow"
+            history.update(
+                Text(
+                    f"remote history: {len(h.applied)} applied; applied but not local: "
+                    f"{', '.join(h.applied_not_local) or 'none'}; local not applied: "
+                    f"{', '.join(h.local_not_applied) or 'none'}",
+                    style=style,
+                )
+            )
+
+    def show_drift(self, result: Phase1Result) -> None:
+        drift = self.query_one("#drift", DataTable)
+        drift.clear()
+        detail = self.query_one("#detail", Static)
+        report = result.drift
+        self.differences = list(report.parity.differences) if report and report.parity else []
+        if report is None:
+            detail.update(Text(f"drift not checked: {result.drift_error}", style="bold red"))
+            return
+        if report.parity is None:
+            failure = report.replay.failure.describe() if report.replay.failure else "the replay was cancelled"
+            detail.update(Text(f"the history does not replay: {failure}", style="bold red"))
+            return
+        self.show_differences(self.differences)
+
+    def show_differences(self, differences: list[Difference]) -> None:
+        """The drift table and the first difference's reconciling SQL."""
+        self.differences = list(differences)
+        drift = self.query_one("#drift", DataTable)
+        detail = self.query_one("#detail", Static)
+        drift.clear()
+        if not self.differences:
+            detail.update(Text("no drift: the history builds exactly the target", style="green"))
+            return
+        shown = self.differences[:MAX_DRIFT_ROWS]
+        drift.add_rows((d.kind, d.name, STATUS_WORDS.get(d.status, d.status)) for d in shown)
+        if len(self.differences) > len(shown):
+            more = len(self.differences) - len(shown)
+            drift.add_row("…", f"{more} more: consolidate drift --json lists them all", "")
+        self.differences = shown
+        detail.update(difference_detail(self.differences[0]))
+
+    @on(DataTable.RowHighlighted, "#drift")
+    def _difference_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if 0 <= event.cursor_row < len(self.differences):
+            self.query_one("#detail", Static).update(difference_detail(self.differences[event.cursor_row]))

@@ -1,0 +1,105 @@
+"""Step 5, Phase 2: generate the baseline, show it, prove it on a scratch database (parity per kind)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.syntax import Syntax
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.widgets import Button, Static
+
+from .base import StepScreen
+from .steps import SquashView, run_squash, squash_view
+from .views import PREVIEW_LINES, parity_table, timing_line
+
+
+class SquashScreen(StepScreen):
+    """The consolidated migration: generated from the target, proved at 100 % parity."""
+
+    STEP = "squash"
+
+    @dataclass
+    class Stage(Message):
+        """The engine moved to another stage."""
+
+        text: str
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, SquashScreen.Stage)
+
+    @dataclass
+    class Proved(Message):
+        """Generation and proof finished (the view is read back from the journal)."""
+
+        view: SquashView | None
+
+    def compose_content(self) -> ComposeResult:
+        with Horizontal(classes="actions"):
+            yield Button("Generate & prove (g)", id="run", variant="primary", compact=True)
+        yield Static("", id="stage", classes="muted")
+        yield Static("Parity: target vs baseline", classes="section-title")
+        yield Static(parity_table(None), id="parity")
+        yield Static(timing_line(None), id="timing")
+        yield Static("", id="verdict")
+        yield Static("Baseline file", classes="section-title")
+        yield Static(Text("not generated yet", style="grey62"), id="file")
+
+    def start(self) -> None:
+        self.load_view()
+        self.check_phase("squash")
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="squash-view", description="baseline on record")
+    def load_view(self) -> None:
+        """The baseline and proof already on record (a resumed wizard shows them)."""
+        self.post_message(self.Proved(squash_view(self.ctx)))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="squash", description="Phase 2")
+    def run(self) -> None:
+        """pg_dump the schema, write the baseline, apply it to a scratch database, compare, time."""
+        cancel = self.new_cancel_event()
+
+        def stage(text: str) -> None:
+            self.say(f"Phase 2: {text}")
+            self.post_message(self.Stage(text))
+
+        outcome = run_squash(self.ctx, cancel, stage)
+        self.say(f"Phase 2: {'proved' if outcome.proved else 'NOT proved'}: {outcome.proof.reason or '100 % parity'}")
+        self.post_message(self.Proved(squash_view(self.ctx)))
+
+    @on(Stage)
+    def _stage(self, event: Stage) -> None:
+        self.query_one("#stage", Static).update(f"◐ {event.text}")
+        self.query_one("#parity", Static).update(parity_table(None, "waiting for the proof"))
+
+    @on(Proved)
+    def _proved(self, event: Proved) -> None:
+        self.query_one("#stage", Static).update("")
+        self.show_view(event.view)
+        self.check_phase("squash")
+
+    def show_view(self, view: SquashView | None) -> None:
+        """Render the baseline, its parity per kind and the timings (worker result or fixed test data)."""
+        self.query_one("#parity", Static).update(parity_table(view))
+        self.query_one("#timing", Static).update(timing_line(view))
+        verdict = self.query_one("#verdict", Static)
+        if view is None:
+            verdict.update("")
+            return
+        if view.proved:
+            verdict.update(Text(f"✔ {view.path} (version {view.version}) proved at 100 % parity", style="bold green"))
+        elif view.proved is None:
+            verdict.update(Text(f"{view.path} generated, not proved yet", style="yellow"))
+        else:
+            lines = [f"✘ not proved: {view.reason}"] + [f"  {d['explanation']}" for d in view.differences[:5]]
+            verdict.update(Text("\n".join(lines), style="bold red"))
+        lines = view.text.splitlines()
+        shown = "\n".join(lines[:PREVIEW_LINES])
+        if len(lines) > PREVIEW_LINES:
+            shown += f"\n-- … {len(lines) - PREVIEW_LINES} more lines in {view.path}"
+        self.query_one("#file", Static).update(
+            Syntax(shown, "sql", line_numbers=True, word_wrap=False, theme="ansi_dark")
+        )
