@@ -66,6 +66,14 @@ def shadow(ctx: WizardContext) -> shadow_mod.Shadow:
     return shadow_mod.for_config(ctx.config)
 
 
+def mirrored(ctx: WizardContext, conn: psycopg.Connection) -> shadow_mod.Shadow:
+    """The shadow server, its scratch databases starting as the chosen target's platform layer."""
+    from wizard.history import files as migrations
+
+    folder = migrations.discover(ctx.config.migrations_dir)
+    return shadow_mod.for_target(ctx.config, conn, target_dsn(ctx), ctx.chosen.name, folder.statement_texts())
+
+
 @dataclass(frozen=True)
 class Step:
     """One step of the wizard: a screen, and the protocol phase whose state it shows (if any)."""
@@ -316,7 +324,7 @@ def run_inspect(
             return result
         say(f"drift: replaying {len(mset.files)} migration file(s) in a scratch database")
         try:
-            report = drift.check(conn, mset, shadow(ctx), say, cancel)
+            report = drift.check(conn, mset, mirrored(ctx, conn), say, cancel)
         except MigrationFileError as exc:
             result.drift_error = str(exc)  # with its fix
             return result
@@ -360,7 +368,9 @@ def run_squash(ctx: WizardContext, cancel: threading.Event | None = None, say: S
     from wizard.squash import squash
 
     with session(ctx) as (conn, ident):
-        return squash(ctx.config, ctx.chosen, conn, target_dsn(ctx), ident, shadow(ctx), progress=say, cancel=cancel)
+        return squash(
+            ctx.config, ctx.chosen, conn, target_dsn(ctx), ident, mirrored(ctx, conn), progress=say, cancel=cancel
+        )
 
 
 @dataclass(frozen=True)
@@ -485,7 +495,7 @@ def run_validation(ctx: WizardContext, cancel: threading.Event | None = None, sa
 
     with session(ctx) as (conn, ident):
         return validate.run_validation(
-            ctx.config, ctx.chosen, conn, ident, shadow(ctx), ctx.the_journal, progress=say, cancel=cancel
+            ctx.config, ctx.chosen, conn, ident, mirrored(ctx, conn), ctx.the_journal, progress=say, cancel=cancel
         )
 
 

@@ -56,7 +56,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[embedded.Embedd
 @pytest.fixture(scope="session")
 def shadow(server: embedded.EmbeddedServer) -> Shadow:
     """The session server as a shadow (scratch database factory); its template is prepared once."""
-    sh = Shadow(admin_dsn=server.dsn("postgres"), bin_dir=embedded.bin_dir())
+    sh = Shadow(admin_dsn=server.dsn("postgres"), bin_dir=embedded.bin_dir(), standin_root=server.root / "generated")
     sh.template()
     return sh
 

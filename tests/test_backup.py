@@ -24,13 +24,13 @@ from wizard.backup import (
     evaluate,
     schema_fingerprint,
     take_backup,
-    tools,
     verify_backup,
 )
 from wizard.backup.evidence import TAKEN, VERIFICATION_FAILED, VERIFIED, BackupRecord
 from wizard.backup.verify import parse_toc
 from wizard.cli import main
 from wizard.db.connect import Identity, identity, open_session, same_database
+from wizard.platform import tools
 from wizard.platform.shadow import Shadow
 from wizard.project import config as config_mod
 from wizard.state.journal import Journal
@@ -252,8 +252,18 @@ def test_verification_reports_a_missing_role(fresh_db: str, make_project, shadow
     root = make_project(fresh_db)
     _backup(root)
     run_sql(fresh_db, f"drop table public.owned; drop role {role}")
+    journal = Journal.for_target(root / ".consolidate", "staging")
+    # A backup records the target's platform: its roles are created where the scratch cluster lacks them.
+    assert main(["verify-backup", "--project", str(root)]) == 0
+    assert role in journal.last(VERIFIED)["steps"][2]["roles_created"]
+    run_sql(shadow.admin_dsn, f"drop role {role}")
+    # A backup taken before platforms were recorded still names the missing role.
+    lines = [json.loads(line) for line in journal.path.read_text().splitlines()]
+    for event in lines:
+        event.pop("platform", None)
+    journal.path.write_text("".join(json.dumps(e) + "\n" for e in lines))
     assert main(["verify-backup", "--project", str(root)]) == 1
-    failed = Journal.for_target(root / ".consolidate", "staging").last(VERIFICATION_FAILED)
+    failed = journal.last(VERIFICATION_FAILED)
     assert failed["failed_step"] == "restore"
     assert role in failed["reason"] and "lacks role" in failed["reason"]
 

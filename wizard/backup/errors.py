@@ -3,6 +3,16 @@
 from __future__ import annotations
 
 from wizard.errors import EXIT_DIFFERENCES, WizardError
+from wizard.platform.tools import ToolInterrupted, ToolNotFound
+
+__all__ = [
+    "BackupError",
+    "BackupInterrupted",
+    "NoBackup",
+    "ToolInterrupted",
+    "ToolNotFound",
+    "VerificationFailed",
+]
 
 EXIT_INTERRUPTED = 130
 
@@ -11,11 +21,7 @@ class BackupError(WizardError):
     """A backup could not be taken (pg_dump failed, no space, no suitable tool)."""
 
 
-class ToolNotFound(BackupError):
-    """No pg_dump/pg_restore new enough for the server was found."""
-
-
-class BackupInterrupted(BackupError):
+class BackupInterrupted(BackupError, ToolInterrupted):
     """The operator interrupted a backup or restore; partial files were removed."""
 
     exit_code = EXIT_INTERRUPTED

@@ -127,6 +127,7 @@ class BackupRecord:
     pg_dump: dict[str, str]
     started_at: str
     finished_at: str
+    platform: str | None = None  # the target's platform layer at backup time (JSON), relative to the project
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @classmethod

@@ -24,12 +24,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wizard.backup import files, tools
+from wizard.backup import files
 from wizard.backup.errors import BackupError, NoBackup
 from wizard.backup.evidence import VERIFIED, BackupRecord, backups, measure, verifications
 from wizard.backup.verify import differences
 from wizard.db.connect import Identity, open_session, same_database
 from wizard.errors import WizardError
+from wizard.platform import tools
 from wizard.project.config import Target
 from wizard.state.journal import Journal
 

@@ -23,13 +23,14 @@ from pathlib import Path
 import psycopg
 from psycopg import conninfo
 
-from wizard.backup import files, tools
-from wizard.backup.errors import BackupError, BackupInterrupted
+from wizard.backup import files
+from wizard.backup.errors import BackupError, BackupInterrupted, ToolInterrupted
 from wizard.backup.evidence import TAKEN, BackupRecord, Measurement, data_tables, measure
 from wizard.db.connect import Identity
 from wizard.db.dsn import redact_text
+from wizard.platform import mirror, tools
 from wizard.project.config import Config, Target
-from wizard.state.journal import Journal, utc_now
+from wizard.state.journal import Journal, private_dir, utc_now
 
 #: Refuse a backup unless the free space is at least this multiple of ``pg_database_size``.
 #: A custom-format dump is compressed and leaves indexes out, so it is usually far smaller
@@ -162,7 +163,7 @@ def take_backup(
             raise BackupInterrupted(
                 f"backup interrupted; the partial file {relative} was removed", "run consolidate backup again"
             ) from None
-        except BackupInterrupted as exc:
+        except ToolInterrupted as exc:
             partial.unlink(missing_ok=True)
             raise BackupInterrupted(f"{exc.message}; the partial file {relative} was removed", exc.fix) from None
         except BackupError as exc:
@@ -186,6 +187,8 @@ def take_backup(
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
+    platform = mirror.read_platform(conn, target_dsn(conn), private_dir(config.state_dir / target.name / "platform"))
+    platform_json = platform.save(platform.dump.parent)
     record = BackupRecord(
         seq=0,
         target=target.name,
@@ -202,6 +205,7 @@ def take_backup(
         pg_dump=tool.to_dict(),
         started_at=started_at,
         finished_at=utc_now(),
+        platform=os.path.relpath(platform_json, config.root),
     )
     event = journal.append(TAKEN, **record.evidence())
     return replace(record, seq=event["seq"])

@@ -29,11 +29,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wizard.backup import files, tools
-from wizard.backup.errors import BackupInterrupted, NoBackup
+import psycopg
+
+from wizard.backup import files
+from wizard.backup.errors import BackupInterrupted, NoBackup, ToolInterrupted
 from wizard.backup.evidence import VERIFICATION_FAILED, VERIFIED, BackupRecord, Measurement, find_backup, measure
 from wizard.db.connect import open_session
 from wizard.db.dsn import parse
+from wizard.errors import ShadowError
+from wizard.platform import mirror, roles, tools
 from wizard.platform.shadow import Shadow
 from wizard.project.config import Config, Target
 from wizard.state.journal import Journal
@@ -185,7 +189,7 @@ def verify_backup(
     say = progress or (lambda _p: None)
     steps: list[StepResult] = []
     path = record.file(config.root)
-    context: dict[str, Any] = {}
+    context: dict[str, Any] = {"root": config.root}
     runners: list[tuple[str, Callable[[], StepResult]]] = [
         ("list", lambda: _step_list(record, path, context)),
         ("checksum", lambda: _step_checksum(record, path, say)),
@@ -208,6 +212,10 @@ def verify_backup(
         raise BackupInterrupted(
             "verification interrupted; the scratch database was dropped", "run consolidate verify-backup again"
         ) from None
+    except ToolInterrupted as exc:
+        if isinstance(exc, BackupInterrupted):
+            raise
+        raise BackupInterrupted(f"{exc.message}; the scratch database was dropped", exc.fix) from None
     result = Verification(record, steps, time.monotonic() - started)
     event = journal.append(VERIFIED if result.passed else VERIFICATION_FAILED, **result.to_dict())
     result.seq = event["seq"]
@@ -277,11 +285,15 @@ def _step_restore(
 ) -> StepResult:
     toc: _Toc = context["toc"]
     tool: tools.PgTool = context["pg_restore"]
-    shadow.template()  # applies the Supabase bootstrap once: its roles are cluster-wide
+    platform = _platform(record, context["root"])
+    if platform is None:
+        shadow.template()  # applies the Supabase bootstrap once: its roles are cluster-wide
     admin = context["cleanup"].enter_context(open_session(shadow.admin_dsn))
     roles = {r[0] for r in admin.execute("SELECT rolname FROM pg_roles").fetchall()}
     available = {r[0] for r in admin.execute("SELECT name FROM pg_available_extensions").fetchall()}
     shadow_version = admin.execute("SHOW server_version").fetchone()[0]
+    if platform is not None:
+        return _restore_on_platform(shadow, record, path, platform, context, jobs, say, cancel, admin, shadow_version)
     missing_roles = sorted(toc.owners - roles)
     if missing_roles:
         raise _StepFailed(
@@ -337,6 +349,75 @@ def _step_restore(
             **evidence,
         )
     summary = f"restored with {jobs} parallel jobs in {evidence['duration_s']:.1f} s"
+    return StepResult("restore", True, summary, evidence)
+
+
+def _platform(record: BackupRecord, root: Path) -> mirror.Platform | None:
+    """The target's platform recorded with the backup, when it was (backups before it was recorded: None)."""
+    if not record.platform:
+        return None
+    path = root / record.platform
+    return mirror.Platform.load(path) if path.exists() else None
+
+
+def _restore_on_platform(
+    shadow: Shadow,
+    record: BackupRecord,
+    path: Path,
+    platform: mirror.Platform,
+    context: dict[str, Any],
+    jobs: int,
+    say: Callable[[VerifyProgress], None],
+    cancel: threading.Event | None,
+    admin: psycopg.Connection,
+    shadow_version: str,
+) -> StepResult:
+    """Restore the backup over the target's own platform: its roles, and its extensions at their versions."""
+    try:
+        control_path, standin_names = shadow.extension_path(platform)
+    except ShadowError as exc:
+        raise _StepFailed(exc.message + f" ({exc.fix})") from None
+    with open_session(shadow.admin_dsn, read_only=False) as writer:
+        created_roles = roles.create_missing(writer, platform.roles)
+    dsn = context["cleanup"].enter_context(shadow.scratch("verify", bootstrap=False))
+    context["scratch_dsn"] = dsn
+    scratch_name = parse(dsn).get("dbname")
+    started = time.monotonic()
+    polled = [0.0]
+
+    def tick() -> None:
+        now = time.monotonic()
+        if now - polled[0] < 0.5:
+            return
+        polled[0] = now
+        size = admin.execute("SELECT pg_database_size(%s)", (scratch_name,)).fetchone()[0]
+        say(VerifyProgress("restore", "bytes", min(size, record.database_size), record.database_size, now - started))
+
+    errors = mirror.restore_layers(
+        dsn,
+        platform,
+        path,
+        control_path,
+        user_layer=True,
+        jobs=jobs,
+        standin_names=tuple(standin_names),
+        tick=tick,
+        cancel=cancel,
+    )
+    evidence = {
+        "jobs": jobs,
+        "shadow_server_version": shadow_version,
+        "duration_s": round(time.monotonic() - started, 3),
+        "platform": platform.digest,
+        "roles_created": created_roles,
+        "standins": standin_names,
+    }
+    if errors:
+        raise _StepFailed(f"pg_restore reported {len(errors)} error(s): {errors[0]}", errors=errors[:20], **evidence)
+    labelled = f"; stand-ins for {', '.join(standin_names)}" if standin_names else ""
+    summary = (
+        f"restored over the target's platform with {jobs} parallel jobs in {evidence['duration_s']:.1f} s{labelled}"
+    )
     return StepResult("restore", True, summary, evidence)
 
 

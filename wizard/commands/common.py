@@ -36,6 +36,7 @@ class TargetSession:
     target: Target
     conn: psycopg.Connection
     identity: Identity
+    dsn: str
 
 
 @contextmanager
@@ -57,7 +58,7 @@ def open_target(args: argparse.Namespace, console: Console | None = None) -> Ite
         targets.check_live(cfg, target, ident)
         if console is not None and not getattr(args, "json", False):
             print_identity(console, target, ident)
-        yield TargetSession(cfg, target, conn, ident)
+        yield TargetSession(cfg, target, conn, ident, dsn)
     finally:
         conn.close()
 

@@ -33,7 +33,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, console: Console) -> int:
     with open_target(args, console) as session:
         mset = migrations.discover(session.config.migrations_dir, include_ignored=args.include_ignored)
-        shadow = shadow_mod.for_config(session.config)
+        shadow = shadow_mod.for_target(
+            session.config, session.conn, session.dsn, session.target.name, mset.statement_texts()
+        )
         status = console.status("checking drift") if not args.json else None
         if status:
             status.start()

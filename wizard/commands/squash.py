@@ -15,6 +15,7 @@ from rich.table import Table
 from wizard.commands import render
 from wizard.commands.common import add_project_options, open_target, print_json
 from wizard.errors import EXIT_DIFFERENCES, EXIT_OK
+from wizard.history import files as migrations
 from wizard.platform import shadow as shadow_mod
 from wizard.project import config as config_mod
 from wizard.project.config import Config
@@ -118,7 +119,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
     with open_target(args, console) as session:
         cfg, target = session.config, session.target
         dsn = config_mod.resolve_dsn(target.source, shadow_mod.embedded_dsn(cfg))
-        shadow = shadow_mod.for_config(cfg)
+        history = migrations.discover(cfg.migrations_dir)
+        shadow = shadow_mod.for_target(cfg, session.conn, dsn, target.name, history.statement_texts())
         if not args.json:
             status = console.status("squashing")
             status.start()

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from wizard.commands.common import add_project_options, open_target, print_json
 from wizard.errors import EXIT_DIFFERENCES, EXIT_OK
+from wizard.history import files as migrations
 from wizard.platform import shadow as shadow_mod
 from wizard.state.journal import Journal
 from wizard.validate import phase as validate
@@ -59,7 +60,10 @@ def print_checks(console: Console, result: validate.ValidationResult) -> None:
 def run(args: argparse.Namespace, console: Console) -> int:
     with open_target(args, console) as session:
         journal = Journal.for_target(session.config.state_dir, session.target.name)
-        shadow = shadow_mod.for_config(session.config)
+        folder = migrations.discover(session.config.migrations_dir)
+        shadow = shadow_mod.for_target(
+            session.config, session.conn, session.dsn, session.target.name, folder.statement_texts()
+        )
         status = None if args.json else console.status("validating")
         if status:
             status.start()

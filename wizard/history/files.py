@@ -100,6 +100,10 @@ class MigrationSet:
         """Files the CLI ignores that are replayed anyway (``include_ignored``)."""
         return [f for f in self.files if f.version is None]
 
+    def statement_texts(self) -> list[tuple[str, str]]:
+        """Every statement of the files the CLI runs, as ``(parser node, text)``."""
+        return [(s.node, s.text) for f in self.files for s in f.statements]
+
     def require_files(self) -> MigrationSet:
         """This set, if it holds a migration file to run.
 

@@ -8,11 +8,12 @@ A scratch database is cloned from a template that holds the Supabase bootstrap
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
@@ -20,8 +21,8 @@ import psycopg
 from psycopg import conninfo, sql
 
 from wizard.db.connect import open_session
-from wizard.errors import ShadowError
-from wizard.platform import embedded, standins
+from wizard.errors import ShadowError, WizardError
+from wizard.platform import embedded, mirror, roles, standins
 from wizard.project.config import Config, resolve_dsn
 from wizard.state.journal import private_dir
 
@@ -40,11 +41,24 @@ class Shadow:
     Attributes:
         admin_dsn: A DSN for a maintenance database on that server (never a scratch one).
         bin_dir: Where matching client tools (pg_dump, pg_restore) live, if known.
+        standin_root: A directory the server can read, where generated stand-in extensions are
+            written (PostgreSQL 18's ``extension_control_path``); None where that is not possible.
     """
 
     admin_dsn: str
     bin_dir: Path | None = None
+    standin_root: Path | None = None
+    platform: mirror.Platform | None = None
+    skip: frozenset[tuple[str, str]] = frozenset()
     _version: int | None = None
+
+    def mirroring(self, platform: mirror.Platform, skip: frozenset[tuple[str, str]] = frozenset()) -> Shadow:
+        """This server, whose scratch databases start as ``platform`` (the target's platform layer).
+
+        Args:
+            skip: Objects the user's layer creates itself, as ``(kind, name)``: not pre-created.
+        """
+        return replace(self, platform=platform, skip=frozenset(skip))
 
     def dsn_for(self, dbname: str) -> str:
         """The admin DSN pointed at another database of the same server."""
@@ -90,9 +104,118 @@ class Shadow:
                 conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (name,))
         return name
 
-    def create_database(self, name: str, *, bootstrap: bool = True) -> str:
-        """Create database ``name`` (from the bootstrap template unless told otherwise); return its DSN."""
-        template = self.template() if bootstrap else "template0"
+    def extension_path(self, plat: mirror.Platform) -> tuple[str | None, list[str]]:
+        """The ``extension_control_path`` that creates ``plat``'s extensions here, and which are stand-ins.
+
+        An extension this server has at the target's version is the real one; any other gets the
+        stand-in generated from the target's catalog, written under :attr:`standin_root`.
+
+        Raises:
+            ShadowError: a stand-in is needed but this server cannot load one (one line, with the fix).
+        """
+        with self._admin() as conn:
+            rows = conn.execute("SELECT name, version, comment FROM pg_available_extension_versions").fetchall()
+            default = (
+                conn.execute("SHOW extension_control_path").fetchone()[0] if self.server_version_num >= 180000 else ""
+            )
+        real = {(r[0], r[1]) for r in rows if standins.MARK not in (r[2] or "")}
+        missing = [
+            e for e in plat.extensions if e.name not in mirror.BUILTIN_EXTENSIONS and (e.name, e.version) not in real
+        ]
+        if not missing:
+            return None, []
+        names = [f"{e.name} {e.version}" for e in missing]
+        if self.standin_root is None or self.server_version_num < 180000:
+            raise ShadowError(
+                f"the shadow server lacks extension(s) the target has: {', '.join(names)}",
+                "use the embedded server (no [shadow]): it loads stand-ins generated from the target; "
+                "or install them on the shadow server",
+            )
+        dirs = []
+        for ext in missing:
+            gen = plat.standins[ext.name]
+            folder = self.standin_root / f"{ext.name}-{gen.digest}"
+            control = folder / "extension" / f"{ext.name}.control"
+            if not control.exists():
+                (folder / "extension").mkdir(parents=True, exist_ok=True)
+                for d in (self.standin_root, folder, folder / "extension"):
+                    d.chmod(0o755)
+                script = folder / "extension" / f"{ext.name}--{gen.version}.sql"
+                script.write_text(gen.script, encoding="utf-8")
+                tmp = control.with_suffix(".tmp")
+                tmp.write_text(gen.control, encoding="utf-8")
+                for f in (script, tmp):
+                    f.chmod(0o644)
+                os.replace(tmp, control)
+            dirs.append(str(folder))
+        return ":".join([*dirs, default or "$system"]), [e.name for e in missing]
+
+    def mirror_template(
+        self, plat: mirror.Platform, skip: frozenset[tuple[str, str]] = frozenset()
+    ) -> tuple[str, str | None]:
+        """The template database holding ``plat`` (built on first use); and the control path its clones need."""
+        control_path, standin_names = self.extension_path(plat)
+        key = plat.digest + "|" + repr(sorted(skip)) + "|" + (control_path or "")
+        name = "cw_mirror_" + hashlib.sha256(key.encode()).hexdigest()[:12]
+        with self._admin() as conn:
+            conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (name,))
+            try:
+                if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+                    roles.create_missing(conn, plat.roles)
+                    building = f"{name}_building"
+                    conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(building)))
+                    conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(building)))
+                    errors = mirror.restore_layers(
+                        self.dsn_for(building),
+                        plat,
+                        plat.dump,
+                        control_path,
+                        user_layer=False,
+                        skip=skip,
+                        standin_names=tuple(n for n in standin_names if ("EXTENSION", n) not in skip),
+                    )
+                    if errors:
+                        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(building)))
+                        raise ShadowError(
+                            f"the target's platform could not be rebuilt on the shadow server "
+                            f"({len(errors)} error(s)): {errors[0]}",
+                            "report this with the line above; meanwhile point [shadow] at a server built "
+                            "like the target",
+                        )
+                    conn.execute(
+                        sql.SQL("ALTER DATABASE {} RENAME TO {}").format(sql.Identifier(building), sql.Identifier(name))
+                    )
+                    conn.execute(sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE true").format(sql.Identifier(name)))
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (name,))
+        return name, control_path
+
+    def with_options(self, dsn: str, control_path: str | None) -> str:
+        """``dsn`` with the session setting that finds stand-in extensions, when one is needed."""
+        if not control_path:
+            return dsn
+        return conninfo.make_conninfo(dsn, options="-c extension_control_path=" + control_path.replace(" ", "\\ "))
+
+    def create_database(
+        self,
+        name: str,
+        *,
+        bootstrap: bool = True,
+        platform: mirror.Platform | None = None,
+        skip: frozenset[tuple[str, str]] = frozenset(),
+    ) -> str:
+        """Create database ``name`` and return its DSN.
+
+        From the mirror of ``platform`` when given, else from the Supabase bootstrap template
+        (``bootstrap``), else empty (``template0``).
+        """
+        control_path = None
+        platform = platform or (self.platform if bootstrap else None)
+        skip = skip or self.skip
+        if platform is not None:
+            template, control_path = self.mirror_template(platform, skip)
+        else:
+            template = self.template() if bootstrap else "template0"
         with self._admin() as conn:
             try:
                 conn.execute(
@@ -103,7 +226,9 @@ class Shadow:
                     f"cannot create database {name} on the shadow server: {exc.diag.message_primary or exc}",
                     "the shadow role needs CREATEDB; close other sessions on the template",
                 ) from None
-        return self.dsn_for(name)
+            if platform is not None:
+                mirror.apply_settings(conn, name, platform)
+        return self.with_options(self.dsn_for(name), control_path)
 
     def drop_database(self, name: str) -> None:
         """Drop ``name``, disconnecting anyone still on it."""
@@ -111,11 +236,21 @@ class Shadow:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
     @contextmanager
-    def scratch(self, purpose: str = "db", *, bootstrap: bool = True) -> Iterator[str]:
-        """A fresh scratch database for the duration of the block; yields its DSN."""
+    def scratch(
+        self,
+        purpose: str = "db",
+        *,
+        bootstrap: bool = True,
+        platform: mirror.Platform | None = None,
+        skip: frozenset[tuple[str, str]] = frozenset(),
+    ) -> Iterator[str]:
+        """A fresh scratch database for the duration of the block; yields its DSN.
+
+        With ``platform``, the database starts as the target's platform layer (:mod:`.mirror`).
+        """
         slug = re.sub(r"[^a-z0-9]+", "_", purpose.lower())[:20]
         name = f"{SCRATCH_PREFIX}{slug}_{secrets.token_hex(4)}"
-        dsn = self.create_database(name, bootstrap=bootstrap)
+        dsn = self.create_database(name, bootstrap=bootstrap, platform=platform, skip=skip)
         try:
             yield dsn
         finally:
@@ -131,8 +266,23 @@ def for_config(config: Config) -> Shadow:
     """The shadow server configured for a project (the embedded one by default)."""
     if config.shadow is None:
         srv = embedded.server(embedded_root(config))
-        return Shadow(admin_dsn=srv.dsn("postgres"), bin_dir=embedded.bin_dir())
-    return Shadow(admin_dsn=resolve_dsn(config.shadow))
+        return Shadow(admin_dsn=srv.dsn("postgres"), bin_dir=embedded.bin_dir(), standin_root=srv.root / "generated")
+    return Shadow(admin_dsn=resolve_dsn(config.shadow), standin_root=local_standin_root(resolve_dsn(config.shadow)))
+
+
+def local_standin_root(admin_dsn: str) -> Path | None:
+    """Where generated stand-ins go for a shadow given by DSN: beside its data, if it is an embedded server here.
+
+    Only the embedded server's layout (``ROOT/pgdata`` with ``ROOT/standins``) is recognised; any
+    other server gets None, and a needed stand-in is refused with one line.
+    """
+    try:
+        with open_session(admin_dsn, read_only=False) as conn:
+            data = conn.execute("SHOW data_directory").fetchone()[0]
+    except (psycopg.Error, ShadowError, WizardError):
+        return None
+    root = Path(data).parent
+    return root / "generated" if (root / "standins").is_dir() and Path(data).name == "pgdata" else None
 
 
 def embedded_dsn(config: Config):
@@ -142,3 +292,59 @@ def embedded_dsn(config: Config):
         return embedded.server(embedded_root(config)).dsn(dbname)
 
     return resolve
+
+
+def objects_created(statements: list[tuple[str, str]]) -> frozenset[tuple[str, str]]:
+    """Platform-level objects the user's layer creates unconditionally: the mirror must leave them to it.
+
+    Returns ``(kind, name)`` pairs: ``EXTENSION`` and ``SCHEMA`` created without IF NOT EXISTS,
+    every ``PUBLICATION`` and ``EVENT TRIGGER`` created.
+    """
+    import pglast
+
+    kinds = {
+        "CreateExtensionStmt": ("EXTENSION", "extname"),
+        "CreateSchemaStmt": ("SCHEMA", "schemaname"),
+        "CreatePublicationStmt": ("PUBLICATION", "pubname"),
+        "CreateEventTrigStmt": ("EVENT TRIGGER", "trigname"),
+    }
+    found = set()
+    for node, text in statements:
+        if node not in kinds:
+            continue
+        try:
+            stmt = pglast.parse_sql(text)[0].stmt
+        except pglast.parser.ParseError:
+            continue
+        if getattr(stmt, "if_not_exists", False):
+            continue
+        kind, attr = kinds[node]
+        name = getattr(stmt, attr, None)
+        if name:
+            found.add((kind, name))
+    return frozenset(found)
+
+
+def mirror_target(
+    shadow: Shadow,
+    conn: psycopg.Connection,
+    dsn: str,
+    state_dir: Path,
+    target: str,
+    statements: list[tuple[str, str]] | None = None,
+) -> Shadow:
+    """``shadow`` with the target's platform (read now from ``conn`` / ``dsn``) under every scratch database.
+
+    Args:
+        statements: The user's layer as ``(node, text)``; extensions it creates without IF NOT
+            EXISTS are left to it.
+    """
+    plat = mirror.read_platform(conn, dsn, private_dir(state_dir / target / "platform"))
+    return shadow.mirroring(plat, objects_created(statements or []))
+
+
+def for_target(
+    config: Config, conn: psycopg.Connection, dsn: str, target: str, statements: list[tuple[str, str]] | None = None
+) -> Shadow:
+    """The project's shadow server, its scratch databases starting as ``target``'s platform layer."""
+    return mirror_target(for_config(config), conn, dsn, config.state_dir, target, statements)

@@ -58,6 +58,12 @@ def digest() -> str:
     return h.hexdigest()
 
 
+def source_script(name: str) -> str | None:
+    """The hand-written stand-in script of extension ``name`` (its newest version), if there is one."""
+    scripts = sorted(f for f in _source().iterdir() if f.name.startswith(f"{name}--") and f.name.endswith(".sql"))
+    return scripts[-1].read_text(encoding="utf-8") if scripts else None
+
+
 def names() -> list[str]:
     """The extensions that have a stand-in."""
     return sorted(f.name.removesuffix(".control") for f in _source().iterdir() if f.name.endswith(".control"))

@@ -34,10 +34,10 @@ from pathlib import Path
 
 from pglast import parser
 
-from wizard.backup.tools import PgTool, child_env, find, server_major
 from wizard.db.dsn import redact_text
 from wizard.db.sqltext import ident, qualified
 from wizard.errors import WizardError
+from wizard.platform.tools import PgTool, child_env, find, server_major
 
 #: Roles that may keep ownership of objects in the baseline: the role the Supabase CLI runs
 #: migrations as. Other roles either do not exist in a fresh project (custom roles) or cannot

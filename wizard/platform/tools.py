@@ -26,11 +26,21 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from wizard.backup.errors import BackupInterrupted, ToolNotFound
 from wizard.db.connect import tls_default
 from wizard.db.dsn import redact_text, without_password
 from wizard.errors import WizardError
 from wizard.platform import embedded
+
+
+class ToolNotFound(WizardError):
+    """No pg_dump/pg_restore new enough for the server was found."""
+
+
+class ToolInterrupted(WizardError):
+    """A client tool was cancelled or interrupted (the child is stopped)."""
+
+    exit_code = 130
+
 
 _VERSION = re.compile(r"\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?")
 
@@ -207,14 +217,14 @@ class ToolRun:
         """Wait for the child, calling ``tick`` every ``interval`` s; stop it if ``cancel`` is set.
 
         Raises:
-            BackupInterrupted: ``cancel`` was set or KeyboardInterrupt arrived (the child is stopped).
+            ToolInterrupted: ``cancel`` was set or KeyboardInterrupt arrived (the child is stopped).
         """
         assert self.proc is not None
         try:
             while True:
                 if cancel is not None and cancel.is_set():
                     self.stop()
-                    raise BackupInterrupted(f"{Path(self.argv[0]).name} was cancelled", "run the command again")
+                    raise ToolInterrupted(f"{Path(self.argv[0]).name} was cancelled", "run the command again")
                 try:
                     code = self.proc.wait(interval)
                 except subprocess.TimeoutExpired:
