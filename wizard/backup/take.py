@@ -26,7 +26,7 @@ from psycopg import conninfo
 from wizard.backup import files, tools
 from wizard.backup.errors import BackupError, BackupInterrupted
 from wizard.backup.evidence import TAKEN, BackupRecord, Measurement, data_tables, measure
-from wizard.db.connect import Identity
+from wizard.db.connect import Identity, scalar
 from wizard.db.dsn import redact_text
 from wizard.project.config import Config, Target
 from wizard.state.journal import Journal, utc_now
@@ -140,7 +140,7 @@ def take_backup(
     directory = files.backup_dir(config.state_dir, target.name)
     with files.locked(directory, "backup"):
         files.remove_stale_partials(directory)
-        database_size = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
+        database_size = scalar(conn.execute("SELECT pg_database_size(current_database())"))
         check_disk_space(directory, database_size, disk_factor)
         started_at = utc_now()
         final = _final_path(directory, identity.database, datetime.now(UTC))
@@ -232,7 +232,7 @@ def _dump(
         # transaction idles while pg_dump finishes: neither may end the snapshot early.
         conn.execute("SET LOCAL statement_timeout = 0")
         conn.execute("SET LOCAL idle_in_transaction_session_timeout = 0")
-        snapshot_id = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
+        snapshot_id = scalar(conn.execute("SELECT pg_export_snapshot()"))
         tables = data_tables(conn)
         dsn, env = tools.child_env(target_dsn(conn))
         argv = [

@@ -17,6 +17,7 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from wizard.db.connect import scalar
 from wizard.errors import WizardError
 
 #: Rows per public table once the seed is in (``user_profiles`` come from the auth trigger).
@@ -250,7 +251,7 @@ def insert(conn: psycopg.Connection) -> dict[str, int]:
         counts = {}
         for table in EXPECTED_ROWS:
             query = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(*table.split(".")))
-            counts[table] = cur.execute(query).fetchone()[0]
+            counts[table] = scalar(cur.execute(query))
         if counts != EXPECTED_ROWS:
             raise WizardError(
                 f"the demo seed produced {counts}, expected {EXPECTED_ROWS}",
