@@ -175,6 +175,7 @@ def parse_statements(text: str, where: str) -> list[Statement]:
     statements = []
     for index, rawstmt in enumerate(raw):
         start = rawstmt.stmt_location
+        assert start is not None  # the parser locates every statement
         end = start + rawstmt.stmt_len if rawstmt.stmt_len else len(text)
         node = type(rawstmt.stmt).__name__
         statements.append(
