@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypedDict
 
 import psycopg
 from psycopg import conninfo
@@ -207,6 +208,13 @@ def take_backup(
     return replace(record, seq=event["seq"])
 
 
+class _DumpState(TypedDict):
+    """What pg_dump's ``--verbose`` output said so far: tables dumped, and the current one."""
+
+    tables: int
+    current: str
+
+
 def _dump(
     conn: psycopg.Connection,
     tool: tools.PgTool,
@@ -216,7 +224,7 @@ def _dump(
 ) -> Measurement:
     """Run pg_dump on an exported snapshot while measuring the same snapshot in a thread."""
     started = time.monotonic()
-    state = {"tables": 0, "current": ""}
+    state: _DumpState = {"tables": 0, "current": ""}
 
     def on_line(line: str) -> None:
         match = _TABLE_LINE.search(line)
