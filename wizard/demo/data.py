@@ -152,14 +152,14 @@ def rows() -> SeedRows:
             }
         )
     for p in range(25):
-        client = _CLIENTS[p % len(_CLIENTS)]
+        client_name = _CLIENTS[p % len(_CLIENTS)]
         development = _DEVELOPMENTS[p % len(_DEVELOPMENTS)]
         seed.projects.append(
             {
                 "id": _id("project", p),
                 "title": f"{development} phase {p // len(_DEVELOPMENTS) + 1}",
                 "eav_code": f"EAV{p + 1:03d}",
-                "client_filter": client,
+                "client_filter": client_name,
                 "due_date": date(2025, 4, 1) + timedelta(days=7 * p),
                 "created_at": _at(48 + 5 * p),
                 "updated_at": _at(48 + 5 * p),

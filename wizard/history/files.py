@@ -244,7 +244,8 @@ def discover(directory: Path, *, include_ignored: bool = False) -> MigrationSet:
             f"migrations folder {directory} does not exist",
             "set project.migrations_dir in consolidate.toml",
         )
-    files, ignored = [], []
+    files: list[MigrationFile] = []
+    ignored: list[MigrationFile] = []
     for path in sorted(p for p in directory.iterdir() if p.is_file()):
         if path.name.startswith("."):
             continue
