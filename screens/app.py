@@ -21,7 +21,7 @@ from textual.screen import Screen
 
 from wizard.project import config as config_mod
 
-from .base import RollbackRequested, StepRequested, TargetChosen
+from .base import RollbackRequested, StepRequested, StepScreen, TargetChosen
 from .context import LogBook, WizardContext
 from .steps import BY_KEY, STEPS, reachable, resume_step
 
@@ -42,7 +42,7 @@ SCREENS: dict[str, tuple[str, str]] = {
 }
 
 
-def screen_class(step: str) -> type[Screen]:
+def screen_class(step: str) -> type[StepScreen]:
     module, name = SCREENS[step]
     return getattr(import_module(module), name)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -14,7 +15,11 @@ from textual.widgets import Button, DataTable, Static
 
 from .base import StepScreen
 from .confirm import ConfirmModal
+from .context import WizardContext
 from .steps import archive_plan, run_archive
+
+if TYPE_CHECKING:
+    from wizard.archive.phase import ArchivePlan, ArchiveResult
 
 
 class ArchiveScreen(StepScreen):
@@ -26,24 +31,24 @@ class ArchiveScreen(StepScreen):
     class Planned(Message):
         """The archive plan was read."""
 
-        plan: object
+        plan: ArchivePlan
 
     @dataclass
     class Archived(Message):
         """The files were moved and the manifest written."""
 
-        plan: object
-        result: object
+        plan: ArchivePlan
+        result: ArchiveResult
 
-    def __init__(self, ctx) -> None:
+    def __init__(self, ctx: WizardContext) -> None:
         super().__init__(ctx)
-        self.plan = None
+        self.plan: ArchivePlan | None = None
 
     def compose_content(self) -> ComposeResult:
         with Horizontal(classes="actions"):
             yield Button("Archive files (g)", id="run", variant="warning", compact=True, disabled=True)
         yield Static("", id="summary")
-        table = DataTable(id="files", cursor_type="row", zebra_stripes=True)
+        table: DataTable[str | Text] = DataTable(id="files", cursor_type="row", zebra_stripes=True)
         table.add_columns("version", "file", "sha256", "state")
         yield table
         yield Static("", id="problems")
@@ -62,7 +67,7 @@ class ArchiveScreen(StepScreen):
     def _planned(self, event: Planned) -> None:
         self.show_plan(event.plan)
 
-    def show_plan(self, plan) -> None:
+    def show_plan(self, plan: ArchivePlan) -> None:
         """The files, where each one is, and why archiving would be refused."""
         self.plan = plan
         table = self.query_one("#files", DataTable)
@@ -85,7 +90,7 @@ class ArchiveScreen(StepScreen):
         if plan.manifest_path.exists():
             self.show_manifest(plan)
 
-    def show_manifest(self, plan) -> None:
+    def show_manifest(self, plan: ArchivePlan) -> None:
         text = plan.manifest_path.read_text(encoding="utf-8") if plan.manifest_path.exists() else ""
         where = os.path.relpath(plan.manifest_path, plan.root)
         self.query_one("#manifest", Static).update(Text(f"{where}\n{text}"))
@@ -107,6 +112,7 @@ class ArchiveScreen(StepScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="archive", description="Phase 3")
     def run(self) -> None:
         _plan, result = run_archive(self.ctx, lambda m: self.say(f"Phase 3: {m}"))
+        assert result.manifest_sha256 is not None  # archive() always writes the manifest
         self.say(f"Phase 3: {len(result.moved_now)} file(s) moved; manifest sha256 {result.manifest_sha256[:12]}…")
         self.post_message(self.Archived(archive_plan(self.ctx), result))
 

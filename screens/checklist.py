@@ -12,6 +12,7 @@ from wizard.checklist import items as checklist
 from wizard.checklist.items import ItemResult
 
 from .base import StepScreen
+from .context import WizardContext
 from .gate_panel import GatePanel
 from .steps import preflight
 
@@ -36,7 +37,7 @@ class ChecklistScreen(StepScreen):
 
     STEP = "checklist"
 
-    def __init__(self, ctx) -> None:
+    def __init__(self, ctx: WizardContext) -> None:
         super().__init__(ctx)
         self.results: dict[str, ItemResult] = {}
 

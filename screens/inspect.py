@@ -15,6 +15,7 @@ from wizard.inspect.inventory import HEADLINE
 from wizard.parity.diff import Difference
 
 from .base import StepScreen
+from .context import WizardContext
 from .steps import Phase1Result, run_inspect
 from .views import STATUS_WORDS, counts_table, difference_detail, statement_warnings
 
@@ -58,7 +59,7 @@ class InspectScreen(StepScreen):
 
         result: Phase1Result
 
-    def __init__(self, ctx) -> None:
+    def __init__(self, ctx: WizardContext) -> None:
         super().__init__(ctx)
         self.counts: dict[str, int | None] = {}
         self.differences: list[Difference] = []
@@ -70,13 +71,13 @@ class InspectScreen(StepScreen):
         yield Static(counts_table({}), id="counts")
         yield ProgressBar(total=1, id="rows-bar", show_eta=False)
         yield Static("Migration files", classes="section-title")
-        files = DataTable(id="files", cursor_type="row", zebra_stripes=True)
+        files: DataTable[str | Text] = DataTable(id="files", cursor_type="row", zebra_stripes=True)
         files.add_columns("version", "name", "stmts", "warnings")
         yield files
         yield Static("", id="warnings")
         yield Static("", id="history")
         yield Static("Drift: history vs target", classes="section-title")
-        drift = DataTable(id="drift", cursor_type="row")
+        drift: DataTable[str] = DataTable(id="drift", cursor_type="row")
         drift.add_columns("kind", "object", "difference")
         yield drift
         yield Static("", id="detail")
@@ -88,11 +89,21 @@ class InspectScreen(StepScreen):
     def run(self) -> None:
         """Inventory, files, history, drift; cancellable between tables and between files."""
         cancel = self.new_cancel_event()
+
+        def on_kind(kind: str) -> None:
+            self.post_message(self.KindRead(kind))
+
+        def on_counts(counts: dict[str, int | None]) -> None:
+            self.post_message(self.CountsMeasured(dict(counts)))
+
+        def on_rows(done: int, total: int) -> None:
+            self.post_message(self.RowsCounted(done, total))
+
         result = run_inspect(
             self.ctx,
-            on_kind=lambda kind: self.post_message(self.KindRead(kind)),
-            on_counts=lambda counts: self.post_message(self.CountsMeasured(dict(counts))),
-            on_rows=lambda i, n: self.post_message(self.RowsCounted(i, n)),
+            on_kind=on_kind,
+            on_counts=on_counts,
+            on_rows=on_rows,
             cancel=cancel,
             say=self.say,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.syntax import Syntax
 from rich.text import Text
@@ -14,8 +15,12 @@ from textual.widgets import Button, Static
 
 from .base import StepScreen
 from .confirm import TypeNameModal
+from .context import WizardContext
 from .gate_panel import GatePanel
 from .steps import RecordView, record_view, run_record
+
+if TYPE_CHECKING:
+    from wizard.record.phase import RecordOutcome
 
 
 class RecordScreen(StepScreen):
@@ -33,9 +38,9 @@ class RecordScreen(StepScreen):
     class Committed(Message):
         """The transaction ran and was verified from a new session."""
 
-        outcome: object
+        outcome: RecordOutcome
 
-    def __init__(self, ctx) -> None:
+    def __init__(self, ctx: WizardContext) -> None:
         super().__init__(ctx)
         self.view: RecordView | None = None
 
@@ -106,7 +111,7 @@ class RecordScreen(StepScreen):
         self.check_phase("record")
         self.load()
 
-    def show_outcome(self, outcome) -> None:
+    def show_outcome(self, outcome: RecordOutcome) -> None:
         """The check made from a new session after COMMIT."""
         after = self.query_one("#after", Static)
         record = outcome.record

@@ -84,12 +84,16 @@ class RollbackScreen(ModalScreen[bool]):
         if key == "archive":
             self.app.push_screen(
                 ConfirmModal("Move every archived file back to the migrations folder (sha256 checked)?"),
-                lambda yes: self.undo_archive() if yes else None,
+                self._undo_archive_confirmed,
             )
         elif key == "record":
             self.prepare_record()
         elif key == "restore":
             self.prepare_restore(option)
+
+    def _undo_archive_confirmed(self, yes: bool | None) -> None:
+        if yes:
+            self.undo_archive()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="rollback", description="undo Phase 3")
     def undo_archive(self) -> None:
@@ -104,7 +108,12 @@ class RollbackScreen(ModalScreen[bool]):
     def _ask_record(self, sql: str, database: str) -> None:
         self.query_one("#output", Static).update(Syntax(sql, "sql", word_wrap=True, theme="ansi_dark"))
         what = f"Undo Phase 4 on {self.ctx.chosen.role} target {self.ctx.chosen.name}: the transaction shown runs."
-        self.app.push_screen(TypeNameModal(what, database), lambda name: self.undo_record(name) if name else None)
+
+        def typed(name: str | None) -> None:
+            if name:
+                self.undo_record(name)
+
+        self.app.push_screen(TypeNameModal(what, database), typed)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="rollback", description="undo Phase 4")
     def undo_record(self, typed: str) -> None:
@@ -125,7 +134,12 @@ class RollbackScreen(ModalScreen[bool]):
             self.ctx.log.add(f"disaster recovery command shown for {self.ctx.chosen.name}: {plan.command}")
             return
         what = f"Restore staging target {self.ctx.chosen.name} from {plan.record.path} (one transaction)."
-        self.app.push_screen(TypeNameModal(what, database), lambda name: self.run_restore(plan, name) if name else None)
+
+        def typed(name: str | None) -> None:
+            if name:
+                self.run_restore(plan, name)
+
+        self.app.push_screen(TypeNameModal(what, database), typed)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="rollback", description="pg_restore")
     def run_restore(self, plan: RestorePlan, typed: str) -> None:

@@ -24,14 +24,18 @@ from wizard.state import events, protocol, targets
 from wizard.state.gates import GateResult
 
 if TYPE_CHECKING:  # the engine's heavy modules (pglast, catalog) load when a step first runs
-    from wizard.backup.restore import RestorePlan
+    from wizard.archive.phase import ArchivePlan, ArchiveResult
+    from wizard.backup.restore import RestoreOutcome, RestorePlan
     from wizard.backup.take import BackupProgress
     from wizard.backup.verify import Verification, VerifyProgress
     from wizard.history.files import MigrationSet
     from wizard.history.remote import History
     from wizard.inspect import drift
     from wizard.inspect.inventory import Inventory
+    from wizard.record.phase import RecordOutcome, RecordPlan
     from wizard.rollback.procedures import RollbackOption
+    from wizard.squash.phase import SquashOutcome
+    from wizard.validate.phase import ValidationResult
 
 from .context import WizardContext
 
@@ -178,7 +182,9 @@ def target_gate(info: TargetInfo) -> GateResult:
 
 
 def preflight(
-    ctx: WizardContext, on_result: Callable[[checklist.ItemResult], None] | None = None, cancel=None
+    ctx: WizardContext,
+    on_result: Callable[[checklist.ItemResult], None] | None = None,
+    cancel: threading.Event | None = None,
 ) -> list[checklist.ItemResult]:
     """Run every machine check live and read the human ticks; returns all item results."""
     from wizard.errors import WizardError
@@ -363,7 +369,7 @@ def phase_done(ctx: WizardContext, key: str) -> GateResult:
 # --- Phase 2 ---------------------------------------------------------------------------------
 
 
-def run_squash(ctx: WizardContext, cancel: threading.Event | None = None, say: Say | None = None):
+def run_squash(ctx: WizardContext, cancel: threading.Event | None = None, say: Say | None = None) -> SquashOutcome:
     """Generate the baseline from the target and prove it (:func:`wizard.squash.squash`)."""
     from wizard.squash import squash
 
@@ -419,7 +425,7 @@ def squash_view(ctx: WizardContext) -> SquashView | None:
 # --- Phase 3 ---------------------------------------------------------------------------------
 
 
-def archive_plan(ctx: WizardContext):
+def archive_plan(ctx: WizardContext) -> ArchivePlan:
     """What Phase 3 will move (:func:`wizard.archive.phase.plan_archive`), with the versions applied on the target."""
     from wizard.archive import phase as archive
 
@@ -428,7 +434,7 @@ def archive_plan(ctx: WizardContext):
     return archive.plan_archive(ctx.config, ctx.the_journal, applied)
 
 
-def run_archive(ctx: WizardContext, say: Say | None = None):
+def run_archive(ctx: WizardContext, say: Say | None = None) -> tuple[ArchivePlan, ArchiveResult]:
     """Plan and archive (:func:`wizard.archive.phase.archive`); returns the plan and the result."""
     from wizard.archive import phase as archive
 
@@ -443,7 +449,7 @@ def run_archive(ctx: WizardContext, say: Say | None = None):
 class RecordView:
     """Phase 4 before the write: the plan, every gate with its reason, the exact SQL."""
 
-    plan: object
+    plan: RecordPlan
     gates: list[GateResult]
     database: str
 
@@ -469,7 +475,7 @@ def record_view(ctx: WizardContext, confirm: str | None = None) -> RecordView:
     return RecordView(plan, gates, ident.database)
 
 
-def run_record(ctx: WizardContext, typed_name: str, say: Say | None = None):
+def run_record(ctx: WizardContext, typed_name: str, say: Say | None = None) -> RecordOutcome:
     """Re-plan, re-evaluate every gate with the typed name, commit (:func:`wizard.record.phase.commit_record`)."""
     from wizard import record
     from wizard.inspect import inventory
@@ -489,7 +495,9 @@ def run_record(ctx: WizardContext, typed_name: str, say: Say | None = None):
 # --- validation and report -------------------------------------------------------------------
 
 
-def run_validation(ctx: WizardContext, cancel: threading.Event | None = None, say: Say | None = None):
+def run_validation(
+    ctx: WizardContext, cancel: threading.Event | None = None, say: Say | None = None
+) -> ValidationResult:
     """Post-execution validation (:func:`wizard.validate.phase.run_validation`), journaled by the engine."""
     from wizard.validate import phase as validate
 
@@ -517,7 +525,7 @@ def rollback_options(ctx: WizardContext) -> list[RollbackOption]:
     return procedures.options(ctx.config, ctx.chosen, ctx.the_journal)
 
 
-def undo_archive(ctx: WizardContext, say: Say | None = None):
+def undo_archive(ctx: WizardContext, say: Say | None = None) -> ArchiveResult:
     """Undo Phase 3: every archived file back in the migrations folder, sha256 checked."""
     from wizard.rollback import procedures
 
@@ -532,7 +540,7 @@ def record_rollback_sql(ctx: WizardContext) -> tuple[str, str]:
         return procedures.rollback_sql(ctx.config, ctx.chosen, conn, ident, ctx.the_journal), ident.database
 
 
-def undo_record(ctx: WizardContext, typed: str):
+def undo_record(ctx: WizardContext, typed: str) -> RecordOutcome:
     """Undo Phase 4: one transaction on the target, after the operator typed its name."""
     from wizard.rollback import procedures
 
@@ -551,10 +559,14 @@ def restore_plan(ctx: WizardContext, runs: bool) -> tuple[RestorePlan, str | Non
         return plan, ident.database
 
 
-def run_restore(ctx: WizardContext, plan: RestorePlan, typed: str):
+def run_restore(ctx: WizardContext, plan: RestorePlan, typed: str) -> RestoreOutcome:
     """Restore the verified backup into the (staging) target, after the operator typed its name."""
     from wizard.backup import restore
 
     with session(ctx) as (_conn, ident):
         pass
-    return restore.run_restore(plan, ctx.chosen, target_dsn(ctx), ident, typed, ctx.the_journal, ctx.log.add)
+
+    def log(line: str) -> None:
+        ctx.log.add(line)
+
+    return restore.run_restore(plan, ctx.chosen, target_dsn(ctx), ident, typed, ctx.the_journal, log)

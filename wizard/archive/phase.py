@@ -25,6 +25,7 @@ from typing import Any
 import psycopg
 
 from wizard.backup.files import fsync_dir, sha256_file
+from wizard.db.connect import scalar
 from wizard.errors import EXIT_DIFFERENCES, WizardError
 from wizard.history import files as migrations
 from wizard.history import remote as history
@@ -322,9 +323,9 @@ class ArchivePlan:
 def applied_versions(conn: psycopg.Connection) -> set[str]:
     """Versions the target's history records as applied, including rows Phase 4 moved to the archive table."""
     versions = set(history.read(conn).versions)
-    exists = conn.execute(
-        "SELECT to_regclass(%s) IS NOT NULL", (f"{history.HISTORY_SCHEMA}.{HISTORY_ARCHIVE_TABLE}",)
-    ).fetchone()[0]
+    exists = scalar(
+        conn.execute("SELECT to_regclass(%s) IS NOT NULL", (f"{history.HISTORY_SCHEMA}.{HISTORY_ARCHIVE_TABLE}",))
+    )
     if exists:
         rows = conn.execute(f"SELECT version::text FROM {history.HISTORY_SCHEMA}.{HISTORY_ARCHIVE_TABLE}").fetchall()
         versions.update(r[0] for r in rows)

@@ -19,6 +19,7 @@ import psycopg
 from psycopg import sql
 
 from wizard.catalog import snapshot
+from wizard.db.connect import scalar
 from wizard.inspect.inventory import Cancelled, Inventory
 from wizard.state.journal import Journal
 
@@ -64,7 +65,7 @@ def count_rows(
         if on_table:
             on_table(name, position, len(tables))
         query = sql.SQL("SELECT count(*) FROM {}.{}").format(sql.Identifier(schema), sql.Identifier(table))
-        counts[name] = conn.execute(query).fetchone()[0]
+        counts[name] = scalar(conn.execute(query))
     return counts
 
 
@@ -93,7 +94,7 @@ def measure(
     counts = count_rows(conn, data_tables(conn) if tables is None else tables, cancel, on_table)
     user_tables = {t.name for t in snap.of_kind("table") if t.details.get("relkind") == "r"}
     inv = Inventory(snap, {name: n for name, n in counts.items() if name in user_tables})
-    large_objects = conn.execute("SELECT count(*) FROM pg_largeobject_metadata").fetchone()[0]
+    large_objects = scalar(conn.execute("SELECT count(*) FROM pg_largeobject_metadata"))
     return Measurement(snap.fingerprint(), inv.counts, counts, large_objects)
 
 

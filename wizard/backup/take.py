@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypedDict
 
 import psycopg
 from psycopg import conninfo
@@ -26,7 +27,7 @@ from psycopg import conninfo
 from wizard.backup import files
 from wizard.backup.errors import BackupError, BackupInterrupted, ToolInterrupted
 from wizard.backup.evidence import TAKEN, BackupRecord, Measurement, data_tables, measure
-from wizard.db.connect import Identity
+from wizard.db.connect import Identity, scalar
 from wizard.db.dsn import redact_text
 from wizard.platform import mirror, tools
 from wizard.project.config import Config, Target
@@ -141,7 +142,7 @@ def take_backup(
     directory = files.backup_dir(config.state_dir, target.name)
     with files.locked(directory, "backup"):
         files.remove_stale_partials(directory)
-        database_size = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
+        database_size = scalar(conn.execute("SELECT pg_database_size(current_database())"))
         check_disk_space(directory, database_size, disk_factor)
         started_at = utc_now()
         final = _final_path(directory, identity.database, datetime.now(UTC))
@@ -211,6 +212,13 @@ def take_backup(
     return replace(record, seq=event["seq"])
 
 
+class _DumpState(TypedDict):
+    """What pg_dump's ``--verbose`` output said so far: tables dumped, and the current one."""
+
+    tables: int
+    current: str
+
+
 def _dump(
     conn: psycopg.Connection,
     tool: tools.PgTool,
@@ -220,7 +228,7 @@ def _dump(
 ) -> Measurement:
     """Run pg_dump on an exported snapshot while measuring the same snapshot in a thread."""
     started = time.monotonic()
-    state = {"tables": 0, "current": ""}
+    state: _DumpState = {"tables": 0, "current": ""}
 
     def on_line(line: str) -> None:
         match = _TABLE_LINE.search(line)
@@ -236,7 +244,7 @@ def _dump(
         # transaction idles while pg_dump finishes: neither may end the snapshot early.
         conn.execute("SET LOCAL statement_timeout = 0")
         conn.execute("SET LOCAL idle_in_transaction_session_timeout = 0")
-        snapshot_id = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
+        snapshot_id = scalar(conn.execute("SELECT pg_export_snapshot()"))
         tables = data_tables(conn)
         dsn, env = tools.child_env(target_dsn(conn))
         argv = [

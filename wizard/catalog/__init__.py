@@ -13,6 +13,7 @@ from psycopg.rows import dict_row
 
 from wizard.catalog import access, relations, routines, scope
 from wizard.catalog.model import KINDS, SchemaObject, Snapshot
+from wizard.db.connect import scalar
 
 __all__ = ["KINDS", "SchemaObject", "Snapshot", "snapshot"]
 
@@ -30,7 +31,7 @@ def snapshot(conn: psycopg.Connection, progress: Callable[[str], None] | None = 
     params = scope.params()
     # Like pg_dump: with an empty search_path every deparsed name comes schema-qualified, so
     # definitions do not depend on the session and generated SQL runs anywhere.
-    saved_path = conn.execute("SELECT current_setting('search_path')").fetchone()[0]
+    saved_path = scalar(conn.execute("SELECT current_setting('search_path')"))
     conn.execute("SELECT set_config('search_path', '', false)")
     try:
         return _read(conn, version, params, progress)
@@ -81,5 +82,5 @@ def _read(conn: psycopg.Connection, version: int, params: dict, progress: Callab
         rows(access.PUBLICATIONS_SQL), rows(access.PUBLICATION_MEMBERS_SQL.format(extra=extra))
     )
     objects += access.others(rows(access.OTHER_SQL))
-    server_version = conn.execute("SHOW server_version").fetchone()[0]
+    server_version = scalar(conn.execute("SHOW server_version"))
     return Snapshot.from_objects(objects, server_version, version)

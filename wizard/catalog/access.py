@@ -199,7 +199,8 @@ def default_privileges(rows: Rows) -> list[SchemaObject]:
     grouped: dict[tuple[str, str, str, str], Rows] = defaultdict(list)
     for r in rows:
         where = f"in schema {r['nspname']}" if r["nspname"] else "in all schemas"
-        grouped[(r["role"], where, _DEFACL_TYPES.get(r["defaclobjtype"], r["defaclobjtype"]), r["grantee"])].append(r)
+        kind: str = r["defaclobjtype"]
+        grouped[(r["role"], where, _DEFACL_TYPES.get(kind, kind), r["grantee"])].append(r)
     return [
         SchemaObject("default_privilege", f"for role {role} {where} on {objtype} to {grantee}", _privileges(privs))
         for (role, where, objtype, grantee), privs in grouped.items()

@@ -34,6 +34,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         finally:
             if status:
                 status.stop()
+        files_error: str | None
         try:
             mset = migrations.discover(session.config.migrations_dir).require_files()
         except MigrationFileError as exc:

@@ -18,7 +18,7 @@ from rich.console import Console
 from wizard.backup import restore
 from wizard.commands import rollback_phases
 from wizard.commands.common import add_project_options, open_target, print_json
-from wizard.db.connect import same_database
+from wizard.db.connect import Identity, same_database
 from wizard.errors import EXIT_DIFFERENCES, EXIT_OK, ConnectionFailed, WizardError
 from wizard.platform.shadow import embedded_dsn
 from wizard.project import config as config_mod
@@ -45,6 +45,8 @@ def run_restore(args: argparse.Namespace, console: Console) -> int:
     dsn = config_mod.resolve_dsn(target.source, embedded_dsn(cfg))
     record = restore.restorable_backup(journal, cfg.root)
     plan = restore.plan_restore(record, dsn, cfg.root)
+    ident: Identity | None
+    unreachable: str | None
     try:
         with open_target(args, None if args.json else console) as session:
             ident = session.identity

@@ -79,8 +79,8 @@ def _report(console: Console, outcome: SquashOutcome, cfg: Config) -> None:
             mark = "[green]rows carried[/]" if carried else "[yellow]rows NOT carried[/]"
             hint = "" if carried or s.target is None else f" (pass --include-data {s.target} to carry them)"
             console.print(f"  {s.describe()}: {mark}{hint}", highlight=False)
-    for table, rows in made.data.rows.items():
-        console.print(f"  carried {rows} row(s) of {table} as idempotent inserts")
+    for name, rows in made.data.rows.items():
+        console.print(f"  carried {rows} row(s) of {name} as idempotent inserts")
     for what, role in made.cleaned.dropped_owners:
         console.print(f"[yellow]ownership dropped[/]: {what} was owned by {role}", highlight=False)
     if proof.parity is not None:

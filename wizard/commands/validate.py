@@ -50,6 +50,7 @@ def print_checks(console: Console, result: validate.ValidationResult) -> None:
     if tests is not None and tests.status == "failed" and tests.evidence.get("output_tail"):
         console.print("[bold]test command output (tail):[/]")
         console.print(tests.evidence["output_tail"], markup=False, highlight=False)
+    assert result.record is not None  # run_validation journals every run
     if result.passed:
         console.print(f"[green]validation passed[/] in {result.seconds:.1f} s (journal seq {result.record['seq']})")
     else:

@@ -109,6 +109,17 @@ def open_session(
     return conn
 
 
+def scalar(cur: psycopg.Cursor[tuple[Any, ...]]) -> Any:
+    """The first column of the first row of an executed query that always returns a row.
+
+    For ``count(*)``, ``SHOW``, ``current_setting()`` and the like:
+    ``scalar(conn.execute("SHOW server_version"))``.
+    """
+    row = cur.fetchone()
+    assert row is not None, "the query returned no row"
+    return row[0]
+
+
 def identity(conn: psycopg.Connection) -> Identity:
     """Capture the identity of the database behind ``conn``."""
     row = conn.execute(
@@ -118,7 +129,7 @@ def identity(conn: psycopg.Connection) -> Identity:
     assert row is not None
     try:
         with conn.transaction():
-            sysid = conn.execute("SELECT system_identifier::text FROM pg_control_system()").fetchone()[0]
+            sysid = scalar(conn.execute("SELECT system_identifier::text FROM pg_control_system()"))
     except psycopg.errors.InsufficientPrivilege:
         sysid = None
     info = conn.info

@@ -89,7 +89,7 @@ class DemoProject:
 def migration_sources() -> dict[str, str]:
     """The demo's migration files, name -> text, in version order."""
     folder = resources.files(__package__).joinpath("migrations")
-    files = sorted(f for f in folder.iterdir() if f.name.endswith(".sql"))
+    files = sorted((f for f in folder.iterdir() if f.name.endswith(".sql")), key=lambda f: f.name)
     return {f.name: f.read_text(encoding="utf-8") for f in files}
 
 

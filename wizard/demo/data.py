@@ -17,6 +17,7 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from wizard.db.connect import scalar
 from wizard.errors import WizardError
 
 #: Rows per public table once the seed is in (``user_profiles`` come from the auth trigger).
@@ -151,14 +152,14 @@ def rows() -> SeedRows:
             }
         )
     for p in range(25):
-        client = _CLIENTS[p % len(_CLIENTS)]
+        client_name = _CLIENTS[p % len(_CLIENTS)]
         development = _DEVELOPMENTS[p % len(_DEVELOPMENTS)]
         seed.projects.append(
             {
                 "id": _id("project", p),
                 "title": f"{development} phase {p // len(_DEVELOPMENTS) + 1}",
                 "eav_code": f"EAV{p + 1:03d}",
-                "client_filter": client,
+                "client_filter": client_name,
                 "due_date": date(2025, 4, 1) + timedelta(days=7 * p),
                 "created_at": _at(48 + 5 * p),
                 "updated_at": _at(48 + 5 * p),
@@ -250,7 +251,7 @@ def insert(conn: psycopg.Connection) -> dict[str, int]:
         counts = {}
         for table in EXPECTED_ROWS:
             query = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(*table.split(".")))
-            counts[table] = cur.execute(query).fetchone()[0]
+            counts[table] = scalar(cur.execute(query))
         if counts != EXPECTED_ROWS:
             raise WizardError(
                 f"the demo seed produced {counts}, expected {EXPECTED_ROWS}",

@@ -179,6 +179,7 @@ def parse_statements(text: str, where: str) -> list[Statement]:
     statements = []
     for index, rawstmt in enumerate(raw):
         start = rawstmt.stmt_location
+        assert start is not None  # the parser locates every statement
         end = start + rawstmt.stmt_len if rawstmt.stmt_len else len(text)
         node = type(rawstmt.stmt).__name__
         statements.append(
@@ -247,7 +248,8 @@ def discover(directory: Path, *, include_ignored: bool = False) -> MigrationSet:
             f"migrations folder {directory} does not exist",
             "set project.migrations_dir in consolidate.toml",
         )
-    files, ignored = [], []
+    files: list[MigrationFile] = []
+    ignored: list[MigrationFile] = []
     for path in sorted(p for p in directory.iterdir() if p.is_file()):
         if path.name.startswith("."):
             continue

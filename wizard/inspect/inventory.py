@@ -29,7 +29,7 @@ import psycopg
 from psycopg import sql
 
 from wizard.catalog import KINDS, Snapshot, snapshot
-from wizard.db.connect import Identity
+from wizard.db.connect import Identity, scalar
 from wizard.errors import WizardError
 from wizard.history.files import MigrationSet
 from wizard.history.remote import History
@@ -164,7 +164,7 @@ def count_rows(
             try:
                 with conn.transaction():
                     conn.execute("SET LOCAL statement_timeout = 0")  # exact counts of huge tables take time
-                    counts[table.name] = conn.execute(query).fetchone()[0]
+                    counts[table.name] = scalar(conn.execute(query))
             except psycopg.errors.QueryCanceled:
                 if cancel is None or not cancel.is_set():
                     raise
@@ -173,7 +173,7 @@ def count_rows(
                     "run the command again to count from the start",
                 ) from None
             except psycopg.errors.LockNotAvailable:
-                waited = conn.execute("SHOW lock_timeout").fetchone()[0]
+                waited = scalar(conn.execute("SHOW lock_timeout"))
                 raise WizardError(
                     f"table {table.name} is locked by another session; counting its rows gave up after "
                     f"{waited} (lock_timeout) instead of queueing behind the lock",

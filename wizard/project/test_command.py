@@ -69,7 +69,9 @@ def run(
         start_new_session=True,
     )
     chunks: list[bytes] = []
-    reader = threading.Thread(target=lambda: chunks.extend(iter(lambda: proc.stdout.read(8192), b"")), daemon=True)
+    stdout = proc.stdout
+    assert stdout is not None  # stdout=PIPE
+    reader = threading.Thread(target=lambda: chunks.extend(iter(lambda: stdout.read(8192), b"")), daemon=True)
     reader.start()
     timed_out = cancelled = False
     while proc.poll() is None:

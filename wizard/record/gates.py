@@ -29,7 +29,7 @@ import psycopg
 from wizard.archive import phase as archive
 from wizard.archive.phase import HISTORY_ARCHIVE_TABLE
 from wizard.backup import gate as backup_gate
-from wizard.db.connect import Identity
+from wizard.db.connect import Identity, scalar
 from wizard.history import remote as history
 from wizard.inspect import inventory
 from wizard.project.config import Config, Target
@@ -167,7 +167,7 @@ def digest(value: Any) -> str:
 
 def table_exists(conn: psycopg.Connection, table: str) -> bool:
     """Whether ``table`` (schema-qualified) exists."""
-    return bool(conn.execute("SELECT to_regclass(%s) IS NOT NULL", (table,)).fetchone()[0])
+    return bool(scalar(conn.execute("SELECT to_regclass(%s) IS NOT NULL", (table,))))
 
 
 def shape_check(expected: list[Column]) -> Callable[[list[tuple[Any, ...]]], str | None]:

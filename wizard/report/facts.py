@@ -136,6 +136,7 @@ def _drift_facts(drift: dict[str, Any] | None, proof: dict[str, Any] | None, fre
     for d in drift.get("differences") or []:
         status = d.get("status")
         if proved:
+            assert proof is not None  # proved only with a proof
             if status == "only_b":
                 resolution = "left out: the baseline, like the target, does not have it"
             else:

@@ -173,6 +173,7 @@ def checklist_facts(
         found = find_check(validated, name)
         if found is None:
             return "pending", "no validation recorded yet"
+        assert validated is not None  # the check was found in it
         return found.get("status", "failed"), f"{found.get('reason')} (validate, seq {validated['seq']})"
 
     verification = (backup or {}).get("verification") or {}

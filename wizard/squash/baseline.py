@@ -95,7 +95,8 @@ def is_baseline(path: Path) -> bool:
 
 def split_files(mset: MigrationSet) -> tuple[list[MigrationFile], list[MigrationFile]]:
     """``(files the baseline supersedes, earlier baselines of this tool)``, each in version order."""
-    superseded, previous = [], []
+    superseded: list[MigrationFile] = []
+    previous: list[MigrationFile] = []
     for f in mset.files:
         (previous if is_baseline(f.path) else superseded).append(f)
     return superseded, previous
@@ -171,8 +172,8 @@ def header(
     else:
         lines.append("-- No statement of those files writes rows.")
     if data.rows:
-        carried = ", ".join(f"{t} ({n} row(s))" for t, n in data.rows.items())
-        lines.append(f"-- Rows carried from the target as idempotent inserts: {carried}")
+        carried_rows = ", ".join(f"{t} ({n} row(s))" for t, n in data.rows.items())
+        lines.append(f"-- Rows carried from the target as idempotent inserts: {carried_rows}")
     lines.append(f"-- Ownership: OWNER TO is kept only for {', '.join(dump_mod.KEPT_OWNERS)}.")
     for what, role in cleaned.dropped_owners:
         lines.append(f"--   dropped OWNER TO {role} of {what}: it belongs to the role that applies this file")

@@ -16,6 +16,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
+from wizard.db.connect import scalar
 from wizard.db.sqltext import ident, literal, qualified
 from wizard.errors import WizardError
 from wizard.history.files import MigrationFile
@@ -141,9 +142,9 @@ def _inserts(conn: psycopg.Connection, info: dict) -> list[str]:
         sql.Identifier(info["nspname"], info["relname"]),
         sql.SQL(", ").join(sql.Literal(i) for i in range(1, len(columns) + 1)),
     )
-    count = conn.execute(
-        sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(info["nspname"], info["relname"]))
-    ).fetchone()[0]
+    count = scalar(
+        conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(info["nspname"], info["relname"])))
+    )
     if count > MAX_ROWS:
         raise DataError(
             f"--include-data {target}: {count} rows is more than {MAX_ROWS}; a baseline is not a data migration",

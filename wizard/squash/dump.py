@@ -32,7 +32,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pglast import parser
+from pglast import ast, parser
 
 from wizard.db.dsn import redact_text
 from wizard.db.sqltext import ident, qualified
@@ -184,7 +184,7 @@ def _enum_name(value: object) -> str:
     return getattr(value, "name", str(value))
 
 
-def _unknown_options(stmt: object) -> str:
+def _unknown_options(stmt: ast.AlterTableStmt) -> str:
     """Names of column options of ``ALTER TABLE ... ALTER COLUMN ... SET (...)`` that PostgreSQL does not define."""
     names = {
         d.defname
@@ -196,12 +196,13 @@ def _unknown_options(stmt: object) -> str:
     return ", ".join(sorted(names))
 
 
-def _relation(stmt: object) -> str:
+def _relation(stmt: ast.AlterTableStmt) -> str:
     relation = stmt.relation
+    assert relation is not None and relation.relname is not None  # ALTER TABLE always names its table
     return qualified(relation.schemaname, relation.relname) if relation.schemaname else ident(relation.relname)
 
 
-def _attribute_options(stmt: object) -> str:
+def _attribute_options(stmt: ast.AlterTableStmt) -> str:
     """The ``ALTER TABLE`` again with only PostgreSQL's own column options ("" when none is left)."""
     parts = []
     for cmd in stmt.cmds or ():
@@ -211,6 +212,7 @@ def _attribute_options(stmt: object) -> str:
         if kept:
             values = ", ".join(f"{d.defname} = {_value(d.arg)}" for d in kept)
             parts.append(f"ALTER COLUMN {ident(cmd.name)} SET ({values})")
+    assert stmt.relation is not None  # ALTER TABLE always names its table
     only = "" if stmt.relation.inh else "ONLY "
     return f"ALTER TABLE {only}{_relation(stmt)} {', '.join(parts)}" if parts else ""
 
@@ -222,13 +224,15 @@ def _value(arg: object) -> str:
     return str(arg)
 
 
-def _owner_change(stmt: object, body: str) -> tuple[str, str, str] | None:
+def _owner_change(stmt: ast.Node | None, body: str) -> tuple[str, str, str] | None:
     """``(object type, object, role)`` when ``stmt`` is an ``ALTER ... OWNER TO``."""
-    node = type(stmt).__name__
-    if node == "AlterOwnerStmt":
+    if isinstance(stmt, ast.AlterOwnerStmt):
         objtype, spec = _enum_name(stmt.objectType), stmt.newowner
     elif (
-        node == "AlterTableStmt" and len(stmt.cmds or ()) == 1 and _enum_name(stmt.cmds[0].subtype) == "AT_ChangeOwner"
+        isinstance(stmt, ast.AlterTableStmt)
+        and stmt.cmds
+        and len(stmt.cmds) == 1
+        and _enum_name(stmt.cmds[0].subtype) == "AT_ChangeOwner"
     ):
         objtype, spec = _enum_name(stmt.objtype), stmt.cmds[0].newowner
     else:
@@ -260,43 +264,43 @@ def clean(text: str, kept_owners: Iterable[str] = KEPT_OWNERS) -> CleanDump:
     previous_end = 0
     for rawstmt in raw:
         start = rawstmt.stmt_location
+        assert start is not None  # the parser locates every statement
         end = start + rawstmt.stmt_len if rawstmt.stmt_len else len(text)
         semicolon = text.find(";", end)
         stop = semicolon + 1 if semicolon != -1 and not text[end:semicolon].strip() else end
         lead, body = text[previous_end:start], text[start:end]
         previous_end = stop
         stmt = rawstmt.stmt
-        node = type(stmt).__name__
         keep, rewritten = True, body
-        if node == "VariableSetStmt":
+        if isinstance(stmt, ast.VariableSetStmt):
             name = stmt.name or ""
             if name == "transaction_timeout":
                 keep = False
                 result.removed.append("SET transaction_timeout (servers before PostgreSQL 17 reject it)")
             elif name and name not in result.settings:
                 result.settings.append(name)
-        elif node == "SelectStmt" and "set_config('search_path'" in body.replace(" ", ""):
+        elif isinstance(stmt, ast.SelectStmt) and "set_config('search_path'" in body.replace(" ", ""):
             if "search_path" not in result.settings:
                 result.settings.append("search_path")
-        elif node == "CreateSchemaStmt":
+        elif isinstance(stmt, ast.CreateSchemaStmt):
             if stmt.schemaname == "public":
                 keep = False
                 result.removed.append("CREATE SCHEMA public (every project has it)")
             elif not stmt.if_not_exists:
                 rewritten = re.sub(r"^CREATE\s+SCHEMA\s+", "CREATE SCHEMA IF NOT EXISTS ", body, count=1, flags=re.I)
-        elif node == "CommentStmt" and _enum_name(stmt.objtype) == "OBJECT_SCHEMA":
+        elif isinstance(stmt, ast.CommentStmt) and _enum_name(stmt.objtype) == "OBJECT_SCHEMA":
             schema = getattr(stmt.object, "sval", None)
             if schema == "public" and stmt.comment == _STANDARD_PUBLIC_COMMENT:
                 keep = False
                 result.removed.append("COMMENT ON SCHEMA public (the built-in comment)")
-        elif node == "AlterTableStmt" and _unknown_options(stmt):
+        elif isinstance(stmt, ast.AlterTableStmt) and _unknown_options(stmt):
             rewritten = _attribute_options(stmt)
             keep = bool(rewritten)
             result.removed.append(
                 f"attribute option {_unknown_options(stmt)} of {_relation(stmt)}: not PostgreSQL's (private "
                 "bookkeeping of the target's build, which other servers reject)"
             )
-        elif node == "AlterDefaultPrivilegesStmt":
+        elif isinstance(stmt, ast.AlterDefaultPrivilegesStmt):
             roles = [
                 getattr(spec, "rolename", "")
                 for option in stmt.options or ()
@@ -315,7 +319,11 @@ def clean(text: str, kept_owners: Iterable[str] = KEPT_OWNERS) -> CleanDump:
             owner = _owner_change(stmt, body)
             if owner is not None:
                 objtype, what, role = owner
-                if objtype == "schema" and getattr(stmt.object, "sval", None) == "public":
+                if (
+                    isinstance(stmt, ast.AlterOwnerStmt)
+                    and objtype == "schema"
+                    and getattr(stmt.object, "sval", None) == "public"
+                ):
                     keep = False
                     result.removed.append(f"ownership of schema public ({role}): the project's own is kept")
                 elif role not in kept:

@@ -19,6 +19,7 @@ from psycopg.rows import dict_row
 
 from wizard.catalog import Snapshot, scope
 from wizard.catalog.scope_sql import not_extension_member, user_ns
+from wizard.db.connect import scalar
 from wizard.db.sqltext import ident, literal, qualified
 from wizard.squash.dump import KEPT_OWNERS
 
@@ -158,7 +159,7 @@ class ManagedSql:
 @contextmanager
 def _qualified_names(conn: psycopg.Connection) -> Iterator[None]:
     """An empty search_path while deparsing, so expressions come out schema-qualified."""
-    saved = conn.execute("SELECT current_setting('search_path')").fetchone()[0]
+    saved = scalar(conn.execute("SELECT current_setting('search_path')"))
     conn.execute("SELECT set_config('search_path', '', false)")
     try:
         yield

@@ -24,7 +24,7 @@ from typing import Any
 from psycopg import sql
 
 from wizard.catalog import Snapshot, snapshot
-from wizard.db.connect import open_session
+from wizard.db.connect import open_session, scalar
 from wizard.history.files import MigrationFile, load_file
 from wizard.history.replay import ReplayResult, missing_extension_error, replay
 from wizard.parity.diff import ParityResult, compare
@@ -171,7 +171,7 @@ def _without(snap: Snapshot, keys: set[tuple[str, str]]) -> Snapshot:
 def _count(dsn: str, table: str) -> int:
     schema, name = split_name(table)
     with open_session(dsn) as conn:
-        return conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(schema, name))).fetchone()[0]
+        return scalar(conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(schema, name))))
 
 
 def _apply(shadow: Shadow, files: list[MigrationFile], purpose: str, cancel: threading.Event | None) -> ReplayResult:
