@@ -34,7 +34,7 @@ import psycopg
 from wizard.backup import files
 from wizard.backup.errors import BackupInterrupted, NoBackup, ToolInterrupted
 from wizard.backup.evidence import VERIFICATION_FAILED, VERIFIED, BackupRecord, Measurement, find_backup, measure
-from wizard.db.connect import open_session
+from wizard.db.connect import open_session, scalar
 from wizard.db.dsn import parse
 from wizard.errors import ShadowError
 from wizard.platform import mirror, roles, tools
@@ -390,7 +390,7 @@ def _restore_on_platform(
         if now - polled[0] < 0.5:
             return
         polled[0] = now
-        size = admin.execute("SELECT pg_database_size(%s)", (scratch_name,)).fetchone()[0]
+        size = scalar(admin.execute("SELECT pg_database_size(%s)", (scratch_name,)))
         say(VerifyProgress("restore", "bytes", min(size, record.database_size), record.database_size, now - started))
 
     errors = mirror.restore_layers(

@@ -260,7 +260,7 @@ def platform_entries(
     ``skip`` names objects the user's layer creates itself (``(kind, name)``): left out with what hangs on them.
     """
     user = set(plat.user_schemas) - {"public"}
-    managed_user = {(d, s): [] for d, s, _ in plat.user_in_managed}
+    managed_user: dict[tuple[str, str], list[str]] = {(d, s): [] for d, s, _ in plat.user_in_managed}
     for d, s, tag in plat.user_in_managed:
         managed_user[(d, s)].append(tag)
     member_tables = {f"{t} " for _s, t in plat.member_tables}
@@ -268,7 +268,8 @@ def platform_entries(
     left_to_user = {
         (schema, name) for kind, ext in skip if kind == "EXTENSION" for schema, name in plat.member_names.get(ext, [])
     }
-    schemas, rest = [], []
+    schemas: list[toc.Entry] = []
+    rest: list[toc.Entry] = []
     for e in toc.parse(listing):
         if e.desc in ("ACL", "COMMENT") and left_to_user:
             word, _, obj = e.rest.partition(" ")

@@ -111,10 +111,10 @@ def create_missing(conn: psycopg.Connection, wanted: RoleSet) -> list[str]:
             apply_setting(conn, sql.SQL("ROLE {}").format(sql.Identifier(role.name)), setting)
     have = {(r[0], r[1]) for r in conn.execute(MEMBERS_SQL).fetchall()}
     known = existing | set(created)
-    for role, member, admin in wanted.memberships:
-        if (role, member) in have or role not in known or member not in known or role == member:
+    for group, member, admin in wanted.memberships:
+        if (group, member) in have or group not in known or member not in known or group == member:
             continue
-        grant = sql.SQL("GRANT {} TO {}").format(sql.Identifier(role), sql.Identifier(member))
+        grant = sql.SQL("GRANT {} TO {}").format(sql.Identifier(group), sql.Identifier(member))
         if admin:
             grant = sql.SQL("{} WITH ADMIN OPTION").format(grant)
         try:

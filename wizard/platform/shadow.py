@@ -20,7 +20,7 @@ from pathlib import Path
 import psycopg
 from psycopg import conninfo, sql
 
-from wizard.db.connect import open_session
+from wizard.db.connect import open_session, scalar
 from wizard.errors import ShadowError, WizardError
 from wizard.platform import embedded, mirror, roles, standins
 from wizard.project.config import Config, resolve_dsn
@@ -115,9 +115,7 @@ class Shadow:
         """
         with self._admin() as conn:
             rows = conn.execute("SELECT name, version, comment FROM pg_available_extension_versions").fetchall()
-            default = (
-                conn.execute("SHOW extension_control_path").fetchone()[0] if self.server_version_num >= 180000 else ""
-            )
+            default = scalar(conn.execute("SHOW extension_control_path")) if self.server_version_num >= 180000 else ""
         real = {(r[0], r[1]) for r in rows if standins.MARK not in (r[2] or "")}
         missing = [
             e for e in plat.extensions if e.name not in mirror.BUILTIN_EXTENSIONS and (e.name, e.version) not in real
@@ -278,7 +276,7 @@ def local_standin_root(admin_dsn: str) -> Path | None:
     """
     try:
         with open_session(admin_dsn, read_only=False) as conn:
-            data = conn.execute("SHOW data_directory").fetchone()[0]
+            data = scalar(conn.execute("SHOW data_directory"))
     except (psycopg.Error, ShadowError, WizardError):
         return None
     root = Path(data).parent

@@ -356,8 +356,9 @@ def _overlay_statements(ext: str, c_members: set[tuple[str, int]]) -> list[str]:
             node = pglast.parse_sql(statement)[0].stmt
         except pglast.parser.ParseError:
             continue
-        if type(node).__name__ != "CreateFunctionStmt":
+        if not isinstance(node, pglast.ast.CreateFunctionStmt):
             continue
+        assert node.funcname is not None
         name = node.funcname[-1].sval
         modes = [getattr(p.mode, "name", str(p.mode)) for p in node.parameters or ()]
         inputs = [m for m in modes if m not in ("FUNC_PARAM_OUT", "FUNC_PARAM_TABLE")]

@@ -60,7 +60,10 @@ def digest() -> str:
 
 def source_script(name: str) -> str | None:
     """The hand-written stand-in script of extension ``name`` (its newest version), if there is one."""
-    scripts = sorted(f for f in _source().iterdir() if f.name.startswith(f"{name}--") and f.name.endswith(".sql"))
+    scripts = sorted(
+        (f for f in _source().iterdir() if f.name.startswith(f"{name}--") and f.name.endswith(".sql")),
+        key=lambda f: f.name,
+    )
     return scripts[-1].read_text(encoding="utf-8") if scripts else None
 
 
