@@ -53,7 +53,10 @@ SELECT n.nspname, c.relname, pol.polname, pol.polpermissive, pol.polcmd,
   FROM pg_policy pol
   JOIN pg_class c ON c.oid = pol.polrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE {user_ns("n")} OR {managed_ns("n")}
+ WHERE ({user_ns("n")} OR {managed_ns("n")})
+   -- an extension's own tables keep the policies its script made (pg_cron's on cron.job): not the user's
+   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                   AND d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e')
 """
 
 TYPES_SQL = f"""

@@ -9,6 +9,13 @@ two snapshots come from different major versions:
 * PostgreSQL 16 stopped qualifying column names in single-relation view queries
   (``SELECT s.id FROM s`` became ``SELECT id FROM s``): view queries are compared as
   parse trees with those qualifiers removed.
+
+One re-rendering is forgiven on any two servers, because a pg_dump round trip produces it:
+a CHECK constraint on a ``varchar`` column, ``s IN ('a', 'b')``, is stored as
+``(s)::text = ANY ((ARRAY['a'::varchar, 'b'::varchar])::text[])`` and comes back from a dump as
+``(s)::text = ANY (ARRAY[('a'::varchar)::text, ('b'::varchar)::text])``: the same meaning, so
+a baseline made with pg_dump could never prove at 100 %. CHECK expressions are compared as
+parse trees with an array cast distributed over the array's elements.
 """
 
 from __future__ import annotations
@@ -20,10 +27,17 @@ from pglast import parser
 
 from wizard.catalog.model import SchemaObject
 
+#: Parse-tree keys that say where, not what.
+_LOCATIONS = ("location", "stmt_len", "stmt_location", "list_start", "list_end")
+
 
 def _strip_locations(node: Any) -> Any:
     if isinstance(node, dict):
-        return {k: _strip_locations(v) for k, v in node.items() if k not in ("location", "stmt_len", "stmt_location")}
+        return {
+            k: _strip_locations(v)
+            for k, v in node.items()
+            if k not in ("location", "stmt_len", "stmt_location", "list_start", "list_end")
+        }
     if isinstance(node, list):
         return [_strip_locations(v) for v in node]
     return node
@@ -56,6 +70,45 @@ def query_shape(query: str) -> str | None:
     except Exception:
         return None
     return json.dumps(_unqualify(_strip_locations(tree["stmts"]), None), sort_keys=True)
+
+
+def _distribute_array_casts(node: Any) -> Any:
+    """``(ARRAY[a, b])::t[]`` as ``ARRAY[(a)::t, (b)::t]``: how a dump round trip re-renders it."""
+    if isinstance(node, list):
+        return [_distribute_array_casts(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    cast = node.get("TypeCast")
+    if cast and "A_ArrayExpr" in cast.get("arg", {}) and cast.get("typeName", {}).get("arrayBounds"):
+        element_type = {k: v for k, v in cast["typeName"].items() if k != "arrayBounds"}
+        elements = cast["arg"]["A_ArrayExpr"].get("elements", [])
+        return {
+            "A_ArrayExpr": {
+                "elements": [
+                    {"TypeCast": {"arg": _distribute_array_casts(e), "typeName": element_type}} for e in elements
+                ]
+            }
+        }
+    return {k: _distribute_array_casts(v) for k, v in node.items()}
+
+
+def check_shape(definition: str) -> str | None:
+    """A canonical form of a CHECK constraint's definition, or None if it is not one or does not parse."""
+    if not definition.startswith("CHECK "):
+        return None
+    try:
+        tree = json.loads(parser.parse_sql_json(f"ALTER TABLE cw ADD CONSTRAINT cw {definition}"))
+    except Exception:
+        return None
+    return json.dumps(_distribute_array_casts(_strip_locations(tree["stmts"])), sort_keys=True)
+
+
+def rerendered(a: SchemaObject, b: SchemaObject) -> bool:
+    """True when ``a`` and ``b`` differ only by the server's own re-rendering after a dump round trip."""
+    if a.kind != "constraint" or a.details.get("type") != b.details.get("type"):
+        return False
+    shape_a, shape_b = check_shape(a.definition), check_shape(b.definition)
+    return shape_a is not None and shape_a == shape_b
 
 
 def _without_maintain(definition: str) -> str:

@@ -51,15 +51,6 @@ embedded_database = "eav_production"
 role = "production"
 """
 
-_HISTORY_DDL = """\
-CREATE SCHEMA IF NOT EXISTS supabase_migrations;
-CREATE TABLE IF NOT EXISTS supabase_migrations.schema_migrations (
-    version text PRIMARY KEY,
-    statements text[],
-    name text
-);
-"""
-
 
 @dataclass(frozen=True)
 class DemoTarget:
@@ -137,14 +128,7 @@ def build_database(
             f"the demo migrations failed on {database}: {failure}",
             "this is a bug in the demo migrations (wizard/demo/migrations); please report it",
         )
-    with open_session(dsn, read_only=False) as conn:
-        with conn.transaction():
-            conn.execute(_HISTORY_DDL)
-            with conn.cursor() as cur:
-                cur.executemany(
-                    "INSERT INTO supabase_migrations.schema_migrations (version, statements, name) VALUES (%s, %s, %s)",
-                    [(f.version, [s.text for s in f.statements], f.name) for f in mset.files],
-                )
+    with open_session(dsn, read_only=False) as conn:  # the replay wrote the history rows, as the CLI does
         with conn.transaction():
             conn.execute(drift)
         return data.insert(conn)

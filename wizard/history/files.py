@@ -24,7 +24,14 @@ CLI_RULE = 'file name must match pattern "<timestamp>_name.sql"'
 
 DATA_NODES = {"InsertStmt", "UpdateStmt", "DeleteStmt", "CopyStmt", "MergeStmt", "TruncateStmt"}
 PROCEDURAL_NODES = {"DoStmt", "SelectStmt", "CallStmt"}
-NO_TRANSACTION_NODES = {"VacuumStmt", "CreatedbStmt", "DropdbStmt", "AlterSystemStmt", "CreateTableSpaceStmt"}
+NO_TRANSACTION_NODES = {
+    "VacuumStmt",
+    "CreatedbStmt",
+    "DropdbStmt",
+    "AlterSystemStmt",
+    "CreateTableSpaceStmt",
+    "ClusterStmt",
+}
 
 
 @dataclass(frozen=True)

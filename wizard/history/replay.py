@@ -1,9 +1,19 @@
-"""Apply migration files, in version order, to a scratch database, as the Supabase CLI would.
+"""Apply migration files, in version order, to a scratch database, as the Supabase CLI 2.x does.
 
-Each file runs in its own transaction (a file with a statement that cannot run inside
-one, such as ``CREATE INDEX CONCURRENTLY``, runs statement by statement); the first
-failing statement stops the replay and is reported with file, statement, line and the
-server's error.
+As ``supabase db push`` (checked against the CLI 2.117 itself, see ``tests/test_cli_oracle.py``):
+
+* the history table ``supabase_migrations.schema_migrations (version, statements, name)`` is
+  created when missing, and each file's row (its version, name and statements) is written with it;
+* session settings are reset before every file (``RESET ALL``);
+* a file and its history row are one transaction; a statement that cannot run in one
+  (``CREATE INDEX CONCURRENTLY``, ``DROP INDEX CONCURRENTLY``, ``REINDEX ... CONCURRENTLY``,
+  ``VACUUM``, ``ALTER SYSTEM``, ``CLUSTER``) commits what ran before it, runs alone, and the
+  rest of the file follows in a new transaction;
+* a file with its own transaction control (``BEGIN``/``COMMIT``...), or whose first line is
+  ``-- pg-delta: transaction=false``, runs statement by statement, then its history row.
+
+The first failing statement stops the replay and is reported with file, statement, line and
+the server's error; earlier files stay applied.
 """
 
 from __future__ import annotations
@@ -18,7 +28,7 @@ import psycopg
 
 from wizard.db.connect import open_session
 from wizard.errors import MissingExtension
-from wizard.history.files import MigrationFile
+from wizard.history.files import MigrationFile, Statement
 
 _MISSING_EXTENSION = [
     re.compile(r'extension "([^"]+)" is not available'),
@@ -96,6 +106,7 @@ def replay(
     result = ReplayResult()
     started = time.perf_counter()
     with open_session(dsn, read_only=False) as conn:
+        ensure_history_table(conn)
         for position, migration in enumerate(files, start=1):
             if cancel is not None and cancel.is_set():
                 result.cancelled = True
@@ -115,29 +126,97 @@ def replay(
     return result
 
 
+#: The CLI's history table, as ``supabase db push`` creates it.
+HISTORY_DDL = (
+    "CREATE SCHEMA IF NOT EXISTS supabase_migrations",
+    "CREATE TABLE IF NOT EXISTS supabase_migrations.schema_migrations (version text NOT NULL PRIMARY KEY)",
+    "ALTER TABLE supabase_migrations.schema_migrations ADD COLUMN IF NOT EXISTS statements text[]",
+    "ALTER TABLE supabase_migrations.schema_migrations ADD COLUMN IF NOT EXISTS name text",
+)
+HISTORY_INSERT = "INSERT INTO supabase_migrations.schema_migrations(version, name, statements) VALUES (%s, %s, %s)"
+_TRANSACTION_CONTROL = re.compile(
+    r"^(BEGIN|START\s+TRANSACTION|COMMIT|END|ABORT|PREPARE\s+TRANSACTION|ROLLBACK(?!\s+(WORK\s+|TRANSACTION\s+)?TO\b))\b",
+    re.I,
+)
+_NO_TRANSACTION_DIRECTIVE = "-- pg-delta: transaction=false"
+
+
+def ensure_history_table(conn: psycopg.Connection) -> None:
+    """Create the CLI's history table when missing (as ``supabase db push`` does)."""
+    with conn.transaction():
+        conn.execute("SET LOCAL lock_timeout = '4s'")
+        for statement in HISTORY_DDL:
+            conn.execute(statement)
+
+
+def _failure(migration: MigrationFile, stmt: Statement, exc: psycopg.Error) -> ReplayFailure:
+    diag = exc.diag
+    message = diag.message_primary or str(exc).strip()
+    return ReplayFailure(
+        file=migration.filename,
+        statement_index=stmt.index,
+        line=stmt.line,
+        statement=stmt.text,
+        sqlstate=exc.sqlstate,
+        message=message,
+        detail=diag.message_detail,
+        hint=diag.message_hint,
+        missing_extension=_missing_extension(f"{message} {diag.message_detail or ''}"),
+    )
+
+
+def _one_by_one(migration: MigrationFile) -> bool:
+    """Whether the CLI sends this file statement by statement, outside a transaction of its own."""
+    if any(_TRANSACTION_CONTROL.match(s.text.lstrip()) for s in migration.statements if s.category == "transaction"):
+        return True
+    try:
+        with migration.path.open(encoding="utf-8-sig", errors="replace") as fh:
+            first = fh.readline().rstrip("\r\n")
+    except OSError:
+        return False
+    return first == _NO_TRANSACTION_DIRECTIVE
+
+
+def _history_row(conn: psycopg.Connection, migration: MigrationFile) -> None:
+    if migration.version is not None:
+        conn.execute(HISTORY_INSERT, (migration.version, migration.name or "", [s.text for s in migration.statements]))
+
+
 def _apply(conn: psycopg.Connection, migration: MigrationFile) -> ReplayFailure | None:
-    in_transaction = not any(s.needs_autocommit for s in migration.statements)
-    if in_transaction:
-        conn.execute("BEGIN")
+    conn.execute("RESET ALL")
+    if _one_by_one(migration):
+        for stmt in migration.statements:
+            try:
+                conn.execute(stmt.text)
+            except psycopg.Error as exc:
+                failure = _failure(migration, stmt, exc)
+                if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                    conn.execute("ROLLBACK")
+                return failure
+        if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            conn.execute("COMMIT")
+        _history_row(conn, migration)
+        return None
+    conn.execute("BEGIN")
     for stmt in migration.statements:
         try:
-            conn.execute(stmt.text)
+            if stmt.needs_autocommit:
+                conn.execute("COMMIT")  # what ran before commits, without the history row (as the CLI does)
+                conn.execute(stmt.text)
+                conn.execute("BEGIN")
+            else:
+                conn.execute(stmt.text)
         except psycopg.Error as exc:
-            if in_transaction:
+            failure = _failure(migration, stmt, exc)
+            if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
                 conn.execute("ROLLBACK")
-            diag = exc.diag
-            message = diag.message_primary or str(exc).strip()
-            return ReplayFailure(
-                file=migration.filename,
-                statement_index=stmt.index,
-                line=stmt.line,
-                statement=stmt.text,
-                sqlstate=exc.sqlstate,
-                message=message,
-                detail=diag.message_detail,
-                hint=diag.message_hint,
-                missing_extension=_missing_extension(f"{message} {diag.message_detail or ''}"),
-            )
-    if in_transaction:
-        conn.execute("COMMIT")
+            return failure
+    try:
+        _history_row(conn, migration)
+    except psycopg.Error as exc:
+        conn.execute("ROLLBACK")
+        return ReplayFailure(
+            migration.filename, 0, 0, HISTORY_INSERT, exc.sqlstate, exc.diag.message_primary or str(exc)
+        )
+    conn.execute("COMMIT")
     return None

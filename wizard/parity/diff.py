@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wizard.catalog import KINDS, SchemaObject, Snapshot
-from wizard.catalog.versions import equivalent
+from wizard.catalog.versions import equivalent, rerendered
 from wizard.parity.explain import explain
 
 IDENTICAL = "identical"
@@ -122,7 +122,11 @@ def compare(a: Snapshot, b: Snapshot, label_a: str = "A", label_b: str = "B") ->
         if (
             obj_a is not None
             and obj_b is not None
-            and (obj_a.definition == obj_b.definition or equivalent(obj_a, obj_b, major_a, major_b))
+            and (
+                obj_a.definition == obj_b.definition
+                or equivalent(obj_a, obj_b, major_a, major_b)
+                or rerendered(obj_a, obj_b)
+            )
         ):
             tally.identical += 1
             continue

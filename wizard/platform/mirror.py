@@ -392,6 +392,10 @@ def restore_layers(
         schemas, rest = platform_entries(plat, listing, skip)
     options = f"-c extension_control_path={control_path}" if control_path else None
     errors = _pg_restore(pg_restore, dsn, dump, schemas, options)
+    if user_layer:
+        # Rows are loaded as they were dumped: the extensions' own triggers and foreign keys
+        # (made by their scripts, before the data) must not fire on them.
+        options = f"{options or ''} -c session_replication_role=replica".strip()
     if errors:
         return errors
     with open_session(dsn, read_only=False) as conn:

@@ -5,8 +5,10 @@ type: schemas, types (enum, composite, domain; base types over ``text``'s I/O), 
 their columns, defaults, constraints, indexes, RLS, policies and triggers, sequences, views,
 functions, procedures and aggregates, operators, and the extension's configuration tables.
 SQL and PL/pgSQL bodies are copied as they are. A C-language function raises
-``stand-in for <extension>: <function> is not available here`` when called; where the
-project's hand-written stand-in (``sql/standins/extension``) has a working SQL body for it,
+``stand-in for <extension>: <function> is not available here`` when called (a C trigger
+function does nothing: it is the extension's bookkeeping); where the
+project's hand-written stand-in (``sql/standins/extension``, ``sql/standins/overlay``) has a working SQL
+body for it,
 that body replaces the error (tried in a sub-transaction: a body that does not fit is skipped).
 Members of kinds not reproduced (operator classes, access methods, casts, text search
 objects, foreign-data wrapper handlers) are listed in the script's header.
@@ -182,6 +184,35 @@ ORDER BY 1
 #: Stands for ``@extschema@`` while a hand-written script is parsed.
 _EXTSCHEMA = "cw_extschema_placeholder"
 
+#: The privileges the extension's script granted on its members (``pg_init_privs``), as GRANT targets.
+_INITIAL_PRIVILEGES = """
+SELECT CASE i.classoid
+         WHEN 'pg_namespace'::regclass THEN 'SCHEMA ' || quote_ident(n.nspname)
+         WHEN 'pg_proc'::regclass THEN
+           CASE p.prokind WHEN 'p' THEN 'PROCEDURE ' ELSE 'FUNCTION ' END || i.objoid::regprocedure::text
+         WHEN 'pg_type'::regclass THEN 'TYPE ' || format_type(i.objoid, NULL)
+         WHEN 'pg_class'::regclass THEN
+           CASE c.relkind WHEN 'S' THEN 'SEQUENCE ' ELSE 'TABLE ' END || i.objoid::regclass::text
+       END AS target,
+       CASE WHEN i.objsubid > 0 THEN (SELECT quote_ident(attname) FROM pg_attribute
+                                      WHERE attrelid = i.objoid AND attnum = i.objsubid) END AS col,
+       CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END AS grantee,
+       a.privilege_type, a.is_grantable,
+       a.grantee = coalesce(n.nspowner, p.proowner, c.relowner,
+                            (SELECT typowner FROM pg_type WHERE i.classoid = 'pg_type'::regclass AND oid = i.objoid))
+         AS to_owner
+FROM pg_init_privs i
+CROSS JOIN LATERAL aclexplode(i.initprivs) a
+LEFT JOIN pg_namespace n ON i.classoid = 'pg_namespace'::regclass AND n.oid = i.objoid
+LEFT JOIN pg_proc p ON i.classoid = 'pg_proc'::regclass AND p.oid = i.objoid
+LEFT JOIN pg_class c ON i.classoid = 'pg_class'::regclass AND c.oid = i.objoid
+WHERE i.privtype = 'e' AND (i.classoid, i.objoid) IN (
+    SELECT classid, objid FROM pg_depend
+    WHERE refclassid = 'pg_extension'::regclass AND refobjid = %(ext)s AND deptype = 'e')
+  AND i.classoid IN ('pg_namespace'::regclass, 'pg_proc'::regclass, 'pg_type'::regclass, 'pg_class'::regclass)
+ORDER BY 1, 2 NULLS FIRST, 3, 4
+"""
+
 _POLICY_CMD = {"r": "SELECT", "a": "INSERT", "w": "UPDATE", "d": "DELETE", "*": "ALL"}
 
 
@@ -272,9 +303,14 @@ def _function_stub(ext: str, fn: dict[str, Any]) -> str:
             f"CREATE FUNCTION {qualified}({fn['arguments']}) RETURNS {fn['result']} "
             f"LANGUAGE internal {volatility}{strict} AS 'pg_backend_pid';"
         )
+    body = _raise_body(ext, what)
+    if fn["rettype"] == "trigger":
+        body = "BEGIN RETURN coalesce(NEW, OLD); END"  # the extension's bookkeeping (a cache to invalidate): none here
+    elif fn["rettype"] == "event_trigger":
+        body = "BEGIN END"
     return (
         f"CREATE FUNCTION {qualified}({fn['arguments']}) RETURNS {fn['result']} LANGUAGE plpgsql "
-        f"{volatility}{strict} AS $cw${_raise_body(ext, what)}$cw$;"
+        f"{volatility}{strict} AS $cw${body}$cw$;"
     )
 
 
@@ -337,6 +373,22 @@ def _column_sql(col: dict[str, Any]) -> str:
     if col["notnull"]:
         text += " NOT NULL"
     return text
+
+
+def _grants(privileges: list[dict[str, Any]]) -> list[str]:
+    """The extension script's own grants on its members: PUBLIC's defaults revoked, then each grant."""
+    lines: list[str] = []
+    revoked: set[str] = set()
+    for p in privileges:
+        if not p["target"] or p["to_owner"]:
+            continue  # an owner's own privileges are implicit
+        if p["col"] is None and p["target"] not in revoked:
+            revoked.add(p["target"])
+            lines.append(f"REVOKE ALL ON {p['target']} FROM PUBLIC;")
+        what = f"{p['privilege_type']} ({p['col']})" if p["col"] else p["privilege_type"]
+        option = " WITH GRANT OPTION" if p["is_grantable"] and p["grantee"] != "PUBLIC" else ""
+        lines.append(f"GRANT {what} ON {p['target']} TO {p['grantee']}{option};")
+    return lines
 
 
 def _overlay_statements(ext: str, c_members: set[tuple[str, int]]) -> list[str]:
@@ -411,6 +463,8 @@ def generate(conn: psycopg.Connection, name: str) -> GeneratedStandin:
             cur.execute(_POLICIES, {"oids": table_oids})
             policies = cur.fetchall()
         operators = rows(_OPERATORS, "pg_operator")
+        cur.execute(_INITIAL_PRIVILEGES, {"ext": ext["oid"]})
+        privileges = cur.fetchall()
         cur.execute(_OTHER, {"ext": ext["oid"]})
         others = [r["what"] for r in cur.fetchall()]
 
@@ -521,6 +575,7 @@ def generate(conn: psycopg.Connection, name: str) -> GeneratedStandin:
         if pol["with_check"]:
             text += f" WITH CHECK ({pol['with_check']})"
         lines.append(text + ";")
+    lines += _grants(privileges)
     for table, condition in zip(ext["config_tables"], ext["config_conditions"], strict=False):
         lines.append(f"SELECT pg_catalog.pg_extension_config_dump({_literal(table)}::regclass, {_literal(condition)});")
     lines += _overlay_statements(name, c_members)

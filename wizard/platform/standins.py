@@ -59,7 +59,10 @@ def digest() -> str:
 
 
 def source_script(name: str) -> str | None:
-    """The hand-written stand-in script of extension ``name`` (its newest version), if there is one."""
+    """Hand-written SQL bodies for extension ``name``'s C functions: its stand-in script, or an overlay file."""
+    overlay = resources.files("wizard.platform").joinpath(f"sql/standins/overlay/{name}.sql")
+    if overlay.is_file():
+        return overlay.read_text(encoding="utf-8")
     scripts = sorted(
         (f for f in _source().iterdir() if f.name.startswith(f"{name}--") and f.name.endswith(".sql")),
         key=lambda f: f.name,
