@@ -198,6 +198,18 @@ def _apply(conn: psycopg.Connection, migration: MigrationFile) -> ReplayFailure 
         _history_row(conn, migration)
         return None
     conn.execute("BEGIN")
+    if migration.statements and not any(s.needs_autocommit for s in migration.statements):
+        # The whole file in one round trip; only when it fails, statement by statement to say which.
+        try:
+            with psycopg.ClientCursor(conn) as cur:
+                cur.execute(";\n".join(s.text for s in migration.statements))
+            _history_row(conn, migration)
+        except psycopg.Error:
+            conn.execute("ROLLBACK")
+            conn.execute("BEGIN")
+        else:
+            conn.execute("COMMIT")
+            return None
     for stmt in migration.statements:
         try:
             if stmt.needs_autocommit:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import psycopg
@@ -60,20 +61,23 @@ def check(
             "rename one of them to a later version",
         )
     say = progress or (lambda _msg: None)
-    with shadow.scratch("replay") as dsn:
-        say(f"replaying {len(mset.files)} file(s) in a scratch database")
-        result = replay(mset.files, dsn, (lambda f, i, n: say(f"replay {i}/{n}: {f.filename}")), cancel)
-        if result.failure and result.failure.missing_extension:
-            raise missing_extension_error(result.failure.missing_extension, f"PostgreSQL {shadow.server_version_num}")
-        if not result.ok:
-            return DriftReport(result, None)
-        say("reading the replayed schema")
-        with open_session(dsn) as conn:
-            replayed = snapshot(conn)
-            standins = survey(conn)
-    say("reading the target schema")
-    actual = snapshot(target)
-    return DriftReport(result, compare(actual, replayed, TARGET_LABEL, HISTORY_LABEL), standins)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="target-snapshot") as pool:
+        # The target's schema is read on its own session while the history replays.
+        actual = pool.submit(snapshot, target)
+        with shadow.scratch("replay") as dsn:
+            say(f"replaying {len(mset.files)} file(s) in a scratch database")
+            result = replay(mset.files, dsn, (lambda f, i, n: say(f"replay {i}/{n}: {f.filename}")), cancel)
+            if result.failure and result.failure.missing_extension:
+                raise missing_extension_error(
+                    result.failure.missing_extension, f"PostgreSQL {shadow.server_version_num}"
+                )
+            if not result.ok:
+                return DriftReport(result, None)
+            say("reading the replayed schema")
+            with open_session(dsn) as conn:
+                replayed = snapshot(conn)
+                standins = survey(conn)
+        return DriftReport(result, compare(actual.result(), replayed, TARGET_LABEL, HISTORY_LABEL), standins)
 
 
 def record(journal: Journal, identity: Identity, report: DriftReport) -> dict:

@@ -186,14 +186,28 @@ def _run(argv: list[str], env: dict[str, str], what: str) -> str:
     return proc.stdout
 
 
-def read_platform(conn: psycopg.Connection, dsn: str, directory: Path) -> Platform:
-    """Measure the target's platform (read-only) and keep its schema-only dump in ``directory``."""
+def read_platform(
+    conn: psycopg.Connection,
+    dsn: str,
+    directory: Path,
+    available: Callable[[Extension], bool] | None = None,
+) -> Platform:
+    """Measure the target's platform (read-only) and keep its schema-only dump in ``directory``.
+
+    Args:
+        available: Whether the shadow server has an extension at the target's version; those get no
+            stand-in. None (a backup: the shadow is not known yet) generates one for every extension.
+    """
     major = conn.info.server_version // 10000
     pg_dump = tools.find("pg_dump", major, purpose="the target's server")
     pg_restore = tools.find("pg_restore", major, purpose="the target's server")
     roles = read_roles(conn)
     extensions = [Extension(r[0], r[1], r[2], bool(r[3])) for r in conn.execute(_EXTENSIONS).fetchall()]
-    standins = {e.name: generate(conn, e.name) for e in extensions if e.name not in BUILTIN_EXTENSIONS}
+    standins = {
+        e.name: generate(conn, e.name)
+        for e in extensions
+        if e.name not in BUILTIN_EXTENSIONS and not (available and available(e))
+    }
     params = scope.params()
     with conn.cursor() as cur:
         cur.execute(_USER_SCHEMAS, params)

