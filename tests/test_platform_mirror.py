@@ -198,3 +198,14 @@ def test_backup_verifies_and_squash_proves(target_dsn: str, make_project) -> Non
     result = json.loads(out[out.index("{") :])
     assert code == 0, out
     assert result["proof"]["proved"], result["proof"]
+
+
+def test_validate_after_the_whole_protocol(target_dsn: str, make_project) -> None:
+    root = make_project(target_dsn, HISTORY)
+    for command in ("backup", "verify-backup", "squash"):
+        code, out = _cli(command, "--project", str(root))
+        assert code == 0, out
+    code, out = _cli("validate", "--project", str(root), "--json")
+    result = json.loads(out[out.index("{") :])
+    failed = {c["name"]: c["reason"] for c in result["checks"] if c["status"] == "failed"}
+    assert "fresh-environment" not in failed and "schema-parity" not in failed, failed
