@@ -631,3 +631,28 @@ def test_the_record_transaction_locks_no_application_table(
         conn.close()
     assert {HISTORY, ARCHIVE_TABLE} <= locks
     assert all(name.startswith("supabase_migrations.") for name in locks), locks
+
+
+def test_record_and_status_judge_the_backup_by_the_same_age_limit(
+    small: Callable[..., Path], fresh_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``project.backup_max_age_hours`` is the limit for ``record`` too, not a built-in 24 h."""
+    root = small()
+    _ready(root, capsys)
+    dbname = psycopg.conninfo.conninfo_to_dict(fresh_db)["dbname"]
+    toml = root / "consolidate.toml"
+    toml.write_text(toml.read_text() + "\n[project]\nbackup_max_age_hours = 0.0000001\n")  # a third of a millisecond
+
+    code, out = cli(capsys, "status", "--project", str(root), "--json")
+    assert code == 0
+    live = {g["name"]: g for g in json.loads(out)["gates"]}["verified-backup"]
+    assert not live["passed"] and "the limit is 0.0 h" in live["reason"]
+    code, out = cli(capsys, "record", "--project", str(root), "--confirm", dbname, "--dry-run")
+    assert code == 1
+    assert "✘ gate verified-backup: backup " in out and "the limit is 0.0 h" in out
+
+    toml.write_text(toml.read_text().replace("0.0000001", "48"))
+    code, out = cli(capsys, "status", "--project", str(root), "--json")
+    assert {g["name"]: g["passed"] for g in json.loads(out)["gates"]}["verified-backup"]
+    code, out = cli(capsys, "record", "--project", str(root), "--confirm", dbname, "--dry-run")
+    assert code == 0 and "✔ gate verified-backup" in out
