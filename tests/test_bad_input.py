@@ -217,3 +217,28 @@ def test_prune_rejects_a_negative_keep(tmp_path: Path) -> None:
     code, _, err = cli("prune-backups", "--project", str(tmp_path), "--keep", "-1")
     assert code == 2
     assert_one_line_error(err, "--keep must be 0 or more")
+
+
+@pytest.mark.parametrize(
+    "dsn",
+    [
+        "postgresql://u:{pw}%zz@127.0.0.1:1/db",  # libpq quotes the bad token: the password
+        "postgresql://u:{pw}@[bad/db",
+        "host=x password='{pw}",
+        "user=u password={pw} host",
+        "postgresql://u:{pw}@127.0.0.1:1/db?sslmode=bogus",
+    ],
+)
+def test_a_malformed_dsn_never_echoes_the_password(
+    make_project: Callable[..., Path], monkeypatch: pytest.MonkeyPatch, dsn: str
+) -> None:
+    secret = "Zq9secretXy"
+    root = make_project("host=127.0.0.1 port=1")
+    monkeypatch.setenv("CW_TEST_TARGET_DSN", dsn.format(pw=secret))
+    for command in ("inspect", "status"):
+        code, out, err = cli(command, "--project", str(root))
+        assert secret not in out + err, (command, out, err)
+        assert "Traceback" not in err
+    code, _, err = cli("inspect", "--project", str(root))
+    assert code == 2
+    assert_one_line_error(err, "error: ")

@@ -97,6 +97,9 @@ def open_session(
         conn = psycopg.connect(dsn, autocommit=autocommit, connect_timeout=connect_timeout)
     except psycopg.Error as exc:
         first = redact_text(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+        password = parse(dsn).get("password")
+        if password:
+            first = first.replace(password, "***")  # libpq may quote a value it rejects
         raise ConnectionFailed(f"cannot connect to {describe(dsn)}: {first}", _fix_for(str(exc))) from None
     settings = dict(READ_ONLY_SETTINGS)
     if not read_only:
