@@ -700,3 +700,20 @@ def test_a_full_disk_after_commit_fails_loudly_and_the_next_run_completes_the_jo
     monkeypatch.setattr(Journal, "append", real_append)
     code, out = cli(capsys, "rollback", "record", "--project", str(root), "--confirm", dbname)
     assert code == 0 and journal.last(events.RECORD_ROLLED_BACK)["recovered"] and not pending.exists()
+
+
+def test_a_history_table_locked_against_reads_stops_record_with_one_line(
+    small: Callable[..., Path], fresh_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = small()
+    _ready(root, capsys)
+    before = history_state(fresh_db)
+    dbname = psycopg.conninfo.conninfo_to_dict(fresh_db)["dbname"]
+    with psycopg.connect(fresh_db) as other:  # a migration holding the table: even reads wait
+        other.execute(f"lock table {HISTORY} in access exclusive mode")
+        pid = other.info.backend_pid
+        code, out = cli(capsys, "record", "--project", str(root), "--confirm", dbname)
+    assert code == 2 and "Traceback" not in out
+    assert f"error: another session (pid {pid}) holds a lock on {HISTORY}; the read gave up after lock_timeout" in out
+    assert "fix: wait for the other session to finish (a migration or db push?), or end it with" in out
+    assert history_state(fresh_db) == before
