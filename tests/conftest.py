@@ -8,6 +8,7 @@ temporary directory. Set ``CW_TEST_SECOND_DSN`` (for example
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -91,6 +92,18 @@ def fresh_db(shadow: Shadow) -> Iterator[str]:
 def other_db(shadow: Shadow) -> Iterator[str]:
     """A second fresh database, for comparisons."""
     yield from _fresh(shadow)
+
+
+def rewrite_journal(path: Path, records: list[dict]) -> None:
+    """Replace a journal with ``records``, chained again (tests that fake old or tampered evidence)."""
+    from wizard.state.journal import PREV, line_sha256
+
+    lines, previous = [], None
+    for record in records:
+        line = json.dumps({**record, PREV: previous})
+        previous = line_sha256(line.encode())
+        lines.append(line + "\n")
+    path.write_text("".join(lines))
 
 
 def run_sql(dsn: str, text: str) -> None:

@@ -631,3 +631,89 @@ def test_the_record_transaction_locks_no_application_table(
         conn.close()
     assert {HISTORY, ARCHIVE_TABLE} <= locks
     assert all(name.startswith("supabase_migrations.") for name in locks), locks
+
+
+def test_record_and_status_judge_the_backup_by_the_same_age_limit(
+    small: Callable[..., Path], fresh_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``project.backup_max_age_hours`` is the limit for ``record`` too, not a built-in 24 h."""
+    root = small()
+    _ready(root, capsys)
+    dbname = psycopg.conninfo.conninfo_to_dict(fresh_db)["dbname"]
+    toml = root / "consolidate.toml"
+    toml.write_text(toml.read_text() + "\n[project]\nbackup_max_age_hours = 0.0000001\n")  # a third of a millisecond
+
+    code, out = cli(capsys, "status", "--project", str(root), "--json")
+    assert code == 0
+    live = {g["name"]: g for g in json.loads(out)["gates"]}["verified-backup"]
+    assert not live["passed"] and "the limit is 0.0 h" in live["reason"]
+    code, out = cli(capsys, "record", "--project", str(root), "--confirm", dbname, "--dry-run")
+    assert code == 1
+    assert "✘ gate verified-backup: backup " in out and "the limit is 0.0 h" in out
+
+    toml.write_text(toml.read_text().replace("0.0000001", "48"))
+    code, out = cli(capsys, "status", "--project", str(root), "--json")
+    assert {g["name"]: g["passed"] for g in json.loads(out)["gates"]}["verified-backup"]
+    code, out = cli(capsys, "record", "--project", str(root), "--confirm", dbname, "--dry-run")
+    assert code == 0 and "✔ gate verified-backup" in out
+
+
+def test_a_full_disk_after_commit_fails_loudly_and_the_next_run_completes_the_journal(
+    small: Callable[..., Path], fresh_db: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The journal line of a committed transaction cannot be written: no success is printed, the intent stays."""
+    import errno
+
+    root = small()
+    _ready(root, capsys)
+    journal = Journal.for_target(root / ".consolidate", "staging")
+    pending = journal.path.parent / record.PENDING_FILE
+    real_append = Journal.append
+
+    def disk_full(self, event, **evidence):
+        if event in (events.RECORD_COMMITTED, events.RECORD_ROLLED_BACK):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_append(self, event, **evidence)
+
+    dbname = psycopg.conninfo.conninfo_to_dict(fresh_db)["dbname"]
+    monkeypatch.setattr(Journal, "append", disk_full)
+    code, out = cli(capsys, "record", "--project", str(root), "--confirm", dbname)
+    assert code == 2
+    assert "recorded;" not in out and "history:" not in out and "Traceback" not in out
+    error = [line for line in out.splitlines() if line.startswith("error:")]
+    assert error == [
+        f"error: target staging recorded the baseline {BASELINE[:14]} (the transaction committed), "
+        "but the journal could not be written: No space left on device"
+    ]
+    assert "then run `consolidate record` again: it completes the journal" in out
+    assert versions(fresh_db) == [BASELINE[:14]] and pending.exists()
+    assert journal.last(events.RECORD_COMMITTED) is None
+
+    monkeypatch.setattr(Journal, "append", real_append)
+    code, out = cli(capsys, "record", "--project", str(root), "--confirm", dbname)
+    assert code == 0 and "completing the journal of a run that stopped after COMMIT" in out
+    assert journal.last(events.RECORD_COMMITTED)["recovered"] and not pending.exists()
+
+    monkeypatch.setattr(Journal, "append", disk_full)
+    code, out = cli(capsys, "rollback", "record", "--project", str(root), "--confirm", dbname)
+    assert code == 2 and "rolled back the recording of the baseline" in out and pending.exists()
+    monkeypatch.setattr(Journal, "append", real_append)
+    code, out = cli(capsys, "rollback", "record", "--project", str(root), "--confirm", dbname)
+    assert code == 0 and journal.last(events.RECORD_ROLLED_BACK)["recovered"] and not pending.exists()
+
+
+def test_a_history_table_locked_against_reads_stops_record_with_one_line(
+    small: Callable[..., Path], fresh_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = small()
+    _ready(root, capsys)
+    before = history_state(fresh_db)
+    dbname = psycopg.conninfo.conninfo_to_dict(fresh_db)["dbname"]
+    with psycopg.connect(fresh_db) as other:  # a migration holding the table: even reads wait
+        other.execute(f"lock table {HISTORY} in access exclusive mode")
+        pid = other.info.backend_pid
+        code, out = cli(capsys, "record", "--project", str(root), "--confirm", dbname)
+    assert code == 2 and "Traceback" not in out
+    assert f"error: another session (pid {pid}) holds a lock on {HISTORY}; the read gave up after lock_timeout" in out
+    assert "fix: wait for the other session to finish (a migration or db push?), or end it with" in out
+    assert history_state(fresh_db) == before

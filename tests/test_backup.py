@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
-from tests.conftest import run_sql
+from tests.conftest import rewrite_journal, run_sql
 from wizard.backup import (
     BackupError,
     ToolNotFound,
@@ -261,7 +261,7 @@ def test_verification_reports_a_missing_role(fresh_db: str, make_project, shadow
     lines = [json.loads(line) for line in journal.path.read_text().splitlines()]
     for event in lines:
         event.pop("platform", None)
-    journal.path.write_text("".join(json.dumps(e) + "\n" for e in lines))
+    rewrite_journal(journal.path, lines)
     assert main(["verify-backup", "--project", str(root)]) == 1
     failed = journal.last(VERIFICATION_FAILED)
     assert failed["failed_step"] == "restore"
@@ -276,8 +276,8 @@ def test_verification_catches_rows_missing_from_the_dump(verified: Setup, shadow
         event = json.loads(line)
         if event["event"] == TAKEN:
             event["row_counts"]["public.child"] += 1
-        tampered.append(json.dumps(event))
-    verified.journal.path.write_text("\n".join(tampered) + "\n")
+        tampered.append(event)
+    rewrite_journal(verified.journal.path, tampered)
     cfg = verified.config
     result = verify_backup(cfg, cfg.target("staging"), verified.journal, shadow)
     assert not result.passed

@@ -217,3 +217,59 @@ def test_prune_rejects_a_negative_keep(tmp_path: Path) -> None:
     code, _, err = cli("prune-backups", "--project", str(tmp_path), "--keep", "-1")
     assert code == 2
     assert_one_line_error(err, "--keep must be 0 or more")
+
+
+@pytest.mark.parametrize(
+    ("command", "table"),
+    [
+        ("status", "public.items"),
+        ("inspect", "supabase_migrations.schema_migrations"),
+    ],
+)
+def test_a_table_locked_by_another_session_is_one_line_naming_it(
+    fresh_db: str, make_project: Callable[..., Path], command: str, table: str
+) -> None:
+    """Reads give up after lock_timeout with the table, the session holding it and the fix; never a traceback.
+
+    ``record`` under the same lock: tests/test_archive_record.py.
+    """
+    import psycopg
+
+    run_sql(fresh_db, "create table public.items (id int primary key); " + HISTORY_TABLE)
+    root = make_project(fresh_db, FILES)
+    with psycopg.connect(fresh_db) as other:
+        other.execute(f"lock table {table} in access exclusive mode")
+        pid = other.info.backend_pid
+        code, _, err = cli(command, "--project", str(root))
+    assert code == 2, err
+    assert_one_line_error(
+        err,
+        f"another session (pid {pid}) holds a lock on {table}; the read gave up after lock_timeout 5s",
+        f"fix: wait for the other session to finish (a migration or db push?), or end it with "
+        f"SELECT pg_terminate_backend({pid})",
+    )
+
+
+@pytest.mark.parametrize(
+    "dsn",
+    [
+        "postgresql://u:{pw}%zz@127.0.0.1:1/db",  # libpq quotes the bad token: the password
+        "postgresql://u:{pw}@[bad/db",
+        "host=x password='{pw}",
+        "user=u password={pw} host",
+        "postgresql://u:{pw}@127.0.0.1:1/db?sslmode=bogus",
+    ],
+)
+def test_a_malformed_dsn_never_echoes_the_password(
+    make_project: Callable[..., Path], monkeypatch: pytest.MonkeyPatch, dsn: str
+) -> None:
+    secret = "Zq9secretXy"
+    root = make_project("host=127.0.0.1 port=1")
+    monkeypatch.setenv("CW_TEST_TARGET_DSN", dsn.format(pw=secret))
+    for command in ("inspect", "status"):
+        code, out, err = cli(command, "--project", str(root))
+        assert secret not in out + err, (command, out, err)
+        assert "Traceback" not in err
+    code, _, err = cli("inspect", "--project", str(root))
+    assert code == 2
+    assert_one_line_error(err, "error: ")

@@ -1,15 +1,19 @@
 """The ``consolidate`` command line: headless subcommands over the protocol engine.
 
 Exit codes: 0 success (or no differences), 1 differences or a failed check,
-2 usage, configuration or connection error, 130 interrupted.
+2 usage, configuration or connection error, 130 interrupted (Ctrl-C, SIGTERM or SIGHUP).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from types import FrameType
 
 from rich.console import Console
 from rich.markup import escape
@@ -38,6 +42,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _interrupt(signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+@contextlib.contextmanager
+def stops_like_ctrl_c() -> Iterator[None]:
+    """SIGTERM and SIGHUP (a ``kill``, a closed terminal) take the Ctrl-C path while the block runs.
+
+    Children are stopped and the exit code is 130, as for Ctrl-C. Outside the main thread
+    (signals cannot be handled there) this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    wanted = [s for s in (signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None]
+    previous = {s: signal.signal(s, _interrupt) for s in wanted}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def main(argv: Sequence[str] | None = None, interactive: Interactive | None = None) -> int:
     """Run the CLI; returns the exit code (see module docstring).
 
@@ -52,12 +79,13 @@ def main(argv: Sequence[str] | None = None, interactive: Interactive | None = No
     out = Console(highlight=False, soft_wrap=getattr(args, "json", False))
     err = Console(stderr=True, highlight=False)
     try:
-        if args.command is None:
-            if interactive is None:
-                parser.print_help()
-                return EXIT_USAGE
-            return interactive.run_default(args, out)
-        return int(args.run(args, out))
+        with stops_like_ctrl_c():
+            if args.command is None:
+                if interactive is None:
+                    parser.print_help()
+                    return EXIT_USAGE
+                return interactive.run_default(args, out)
+            return int(args.run(args, out))
     except WizardError as exc:
         err.print(f"[bold red]error:[/] {escape(redact_text(exc.message))}", soft_wrap=True)
         if exc.fix:

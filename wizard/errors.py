@@ -35,6 +35,10 @@ class ConnectionFailed(WizardError):
     """A database could not be reached or refused us."""
 
 
+class TableLocked(WizardError):
+    """A read waited ``lock_timeout`` for a lock another session holds on a table; nothing was changed."""
+
+
 class MissingHistoryTable(WizardError):
     """The target has no supabase_migrations.schema_migrations table."""
 

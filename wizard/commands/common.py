@@ -13,7 +13,7 @@ from typing import Any
 import psycopg
 from rich.console import Console
 
-from wizard.db.connect import Identity, identity, open_session, tls_default
+from wizard.db.connect import Identity, identity, open_session, table_locked, tls_default
 from wizard.platform.shadow import embedded_dsn
 from wizard.project import config as config_mod
 from wizard.project.config import Config, Target
@@ -59,6 +59,8 @@ def open_target(args: argparse.Namespace, console: Console | None = None) -> Ite
         if console is not None and not getattr(args, "json", False):
             print_identity(console, target, ident)
         yield TargetSession(cfg, target, conn, ident, dsn)
+    except psycopg.errors.LockNotAvailable as exc:
+        raise table_locked(conn, exc) from None
     finally:
         conn.close()
 

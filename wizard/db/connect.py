@@ -10,7 +10,7 @@ import psycopg
 from psycopg import conninfo
 
 from wizard.db.dsn import describe, parse, redact_text
-from wizard.errors import ConnectionFailed
+from wizard.errors import ConnectionFailed, TableLocked
 
 APPLICATION_NAME = "consolidation-wizard"
 READ_ONLY_SETTINGS = {
@@ -97,6 +97,9 @@ def open_session(
         conn = psycopg.connect(dsn, autocommit=autocommit, connect_timeout=connect_timeout)
     except psycopg.Error as exc:
         first = redact_text(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+        password = parse(dsn).get("password")
+        if password:
+            first = first.replace(password, "***")  # libpq may quote a value it rejects
         raise ConnectionFailed(f"cannot connect to {describe(dsn)}: {first}", _fix_for(str(exc))) from None
     settings = dict(READ_ONLY_SETTINGS)
     if not read_only:
@@ -107,6 +110,43 @@ def open_session(
     if not autocommit:
         conn.commit()
     return conn
+
+
+_LOCK_HOLDERS_SQL = """SELECT DISTINCT format('%I.%I', n.nspname, c.relname), l.pid, l.mode
+  FROM pg_locks l JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE l.granted AND l.locktype = 'relation' AND l.pid <> pg_backend_pid()
+   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+   AND l.mode IN ('AccessExclusiveLock', 'ExclusiveLock') AND c.relkind IN ('r', 'p', 'm', 'v', 'f')
+ ORDER BY 1, 2"""
+
+
+def table_locked(conn: psycopg.Connection, exc: psycopg.errors.LockNotAvailable) -> TableLocked:
+    """The one-line error for a read that gave up after ``lock_timeout``: which tables another session holds.
+
+    ``conn`` is a session on the same database, idle (the failed statement's transaction rolled back).
+    """
+    holders: list[tuple[str, int, str]] = []
+    try:
+        if conn.info.transaction_status == psycopg.pq.TransactionStatus.INERROR:
+            conn.rollback()
+        holders = [(r[0], r[1], r[2]) for r in conn.execute(_LOCK_HOLDERS_SQL).fetchall()]
+    except psycopg.Error:
+        pass  # the message below still says what happened
+    timeout = READ_ONLY_SETTINGS["lock_timeout"]
+    if holders:
+        tables = sorted({h[0] for h in holders})
+        pids = sorted({h[1] for h in holders})
+        what = f"another session (pid {', '.join(map(str, pids))}) holds a lock on {', '.join(tables)}"
+        end = f"SELECT pg_terminate_backend({pids[0]})"
+    else:
+        what = "another session holds a lock on a table this command reads"
+        end = "pg_terminate_backend(pid) (see pg_locks)"
+    first = redact_text(str(exc).strip().splitlines()[0]) if str(exc).strip() else "lock timeout"
+    return TableLocked(
+        f"{what}; the read gave up after lock_timeout {timeout} ({first})",
+        f"wait for the other session to finish (a migration or db push?), or end it with {end}; "
+        "then run the command again",
+    )
 
 
 def scalar(cur: psycopg.Cursor[tuple[Any, ...]]) -> Any:

@@ -14,6 +14,21 @@ _URL_PASSWORD = re.compile(r"(postgres(?:ql)?://[^:/@\s]*:)([^@\s]*)(@)")
 _KV_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
 
 
+_QUOTED = re.compile(r'"([^"]*)"')
+
+
+def _hide_quoted(message: str) -> str:
+    """libpq quotes pieces of a malformed connection string in its errors (even of the password):
+    keep only quoted keywords and punctuation."""
+    keywords = {d.keyword.decode() for d in conninfo.pq.Conninfo.get_defaults()}
+
+    def keep(match: re.Match[str]) -> str:
+        text = match.group(1)
+        return match.group(0) if text in keywords or not any(c.isalnum() for c in text) else '"…"'
+
+    return _QUOTED.sub(keep, message)
+
+
 def parse(dsn: str) -> dict[str, str]:
     """Parse a libpq connection string or URI into its parameters.
 
@@ -24,7 +39,7 @@ def parse(dsn: str) -> dict[str, str]:
         return {k: str(v) for k, v in conninfo.conninfo_to_dict(dsn).items() if v is not None}
     except Exception as exc:  # psycopg.ProgrammingError, with the DSN possibly in it
         raise ConnectionFailed(
-            f"invalid connection string: {redact_text(' '.join(str(exc).split()))}",
+            f"invalid connection string: {_hide_quoted(redact_text(' '.join(str(exc).split())))}",
             "use postgresql://user@host:port/dbname or key=value pairs",
         ) from None
 

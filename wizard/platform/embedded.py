@@ -4,17 +4,25 @@ The server listens only on a Unix socket, keeps its data in a directory of the
 project's (``.consolidate/embedded/``), and is stopped when the last process using it
 exits. Processes share it through a lock file: each user holds a shared lock, and the
 process that can take the exclusive lock at exit is the last one and stops it.
+
+The socket lives in a directory of unpredictable name (``tempfile.mkdtemp``, mode 0700,
+owned by the server's user) whose path is remembered in ``<root>/socket_dir`` (0600), so
+other processes of the same project find it and other users cannot reach the server.
+Paths the tool creates or chowns (as root, possibly) are checked with ``lstat`` or opened
+with ``O_NOFOLLOW``: a symbolic link planted there is refused, never followed.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
+import errno
 import fcntl
-import hashlib
 import importlib.util
 import os
 import pwd
 import shutil
+import stat
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -24,8 +32,10 @@ from pathlib import Path
 
 from wizard.errors import ShadowError
 from wizard.platform import standins
+from wizard.state.journal import atomic_write
 
 SUPERUSER = "postgres"
+SOCKET_FILE = "socket_dir"  # under the server's root: the path of its socket directory
 _RUN_AS = "embedded_postgres"  # PostgreSQL refuses to run as root
 
 
@@ -68,10 +78,41 @@ def _ensure_traversable(path: Path) -> None:
             parent.chmod(mode | 0o001)
 
 
+def _refuse_link(path: Path, what: str) -> bool:
+    """Whether ``path`` exists as a real directory; a symbolic link or anything else there is refused.
+
+    Raises:
+        ShadowError: ``path`` is a symbolic link or not a directory.
+    """
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return False
+    if stat.S_ISLNK(st.st_mode):
+        raise ShadowError(
+            f"{what} {path} is a symbolic link; refusing to follow it", f"remove {path} and run the command again"
+        )
+    if not stat.S_ISDIR(st.st_mode):
+        raise ShadowError(f"{what} {path} is not a directory", f"remove {path} and run the command again")
+    return True
+
+
+def _open_nofollow(path: Path, flags: int, what: str) -> int:
+    """``os.open`` that refuses a symbolic link at ``path`` with one line."""
+    try:
+        return os.open(path, flags | os.O_NOFOLLOW, 0o600)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ShadowError(
+                f"{what} {path} is a symbolic link; refusing to follow it", f"remove {path} and run the command again"
+            ) from None
+        raise
+
+
 @contextmanager
 def _locked(path: Path) -> Iterator[None]:
     """Hold an exclusive lock on ``path`` for the duration of the block."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    fd = _open_nofollow(path, os.O_RDWR | os.O_CREAT, "the lock file")
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
@@ -79,9 +120,23 @@ def _locked(path: Path) -> Iterator[None]:
         os.close(fd)
 
 
+def _uid(user: str | None) -> int:
+    return pwd.getpwnam(user).pw_uid if user else os.geteuid()
+
+
 def _chown(path: Path, user: str | None) -> None:
+    """Give ``path`` (never what a symbolic link there points to) to ``user``."""
     if user:
-        shutil.chown(path, user=user)
+        os.chown(path, _uid(user), -1, follow_symlinks=False)
+
+
+def _socket_from_pid_file(pgdata: Path) -> Path | None:
+    """The socket directory of a running server, from its ``postmaster.pid`` (line 5)."""
+    try:
+        lines = (pgdata / "postmaster.pid").read_text().splitlines()
+    except OSError:
+        return None
+    return Path(lines[4]) if len(lines) > 4 and lines[4].startswith("/") else None
 
 
 @dataclass
@@ -89,7 +144,7 @@ class EmbeddedServer:
     """One embedded server bound to a data directory."""
 
     root: Path
-    socket_dir: Path
+    socket_dir: Path | None = None  # found or made by start()
     started_here: bool = False
     _lock_fd: int | None = None
 
@@ -99,6 +154,7 @@ class EmbeddedServer:
 
     def dsn(self, dbname: str = "postgres") -> str:
         """A libpq DSN (socket, trust auth) for ``dbname`` on this server."""
+        assert self.socket_dir is not None, "start() finds the socket directory"
         return f"host={self.socket_dir} port=5432 user={SUPERUSER} dbname={dbname}"
 
     def _pg_ctl(self, *args: str, user: str | None) -> subprocess.CompletedProcess[str]:
@@ -115,8 +171,44 @@ class EmbeddedServer:
     def is_running(self) -> bool:
         return self._pg_ctl("status", user=_run_user()).returncode == 0
 
+    def _find_socket_dir(self, user: str | None) -> Path:
+        """The remembered socket directory (checked private), or a new one remembered for the next process.
+
+        Raises:
+            ShadowError: the remembered path is a symbolic link, not a directory, or not private to the server.
+        """
+        what = "the embedded server's socket directory"
+        remembered = self.root / SOCKET_FILE
+        try:
+            fd = _open_nofollow(remembered, os.O_RDONLY, "the socket directory's record")
+        except FileNotFoundError:
+            legacy = _socket_from_pid_file(self.pgdata) if self.is_running() else None
+            if legacy is not None:  # started by an older version, at a fixed path: use it until it stops
+                _refuse_link(legacy, what)
+                return legacy
+        else:
+            with os.fdopen(fd, encoding="utf-8") as handle:
+                path = Path(handle.read().strip())
+            if path.is_absolute() and _refuse_link(path, what):
+                st = os.lstat(path)
+                if st.st_uid != _uid(user) or stat.S_IMODE(st.st_mode) & 0o077:
+                    raise ShadowError(
+                        f"{what} {path} is not private to the server (owner uid {st.st_uid}, "
+                        f"mode {stat.S_IMODE(st.st_mode):o})",
+                        f"remove {path} and {remembered}, then run the command again",
+                    )
+                return path
+        path = Path(tempfile.mkdtemp(prefix="cw-"))  # mode 0700, a name nobody can guess
+        _chown(path, user)
+        atomic_write(remembered, str(path) + "\n", mode=0o600)
+        return path
+
     def start(self) -> None:
-        """Initialise (first time) and start the server unless it already runs."""
+        """Initialise (first time) and start the server unless it already runs.
+
+        Raises:
+            ShadowError: it could not start, or a path it would use is a planted symbolic link.
+        """
         user = _run_user()
         self.root.mkdir(parents=True, exist_ok=True)
         if user:
@@ -124,26 +216,34 @@ class EmbeddedServer:
         # start.lock serialises starting and stopping; users.lock is held shared by every process
         # using the server, so the last one to leave can tell (see release()).
         with _locked(self.root / "start.lock"):
-            self._lock_fd = os.open(self.root / "users.lock", os.O_RDWR | os.O_CREAT, 0o600)
-            fcntl.flock(self._lock_fd, fcntl.LOCK_SH)
-            if not (self.pgdata / "PG_VERSION").exists():
-                self._initdb(user)
-            if not self.is_running():
-                self.socket_dir.mkdir(parents=True, exist_ok=True)
-                _chown(self.socket_dir, user)
-                opts = f"-h '' -k {self.socket_dir} -c fsync=off -c max_connections=200"
-                # Stand-in extensions (pgcrypto, uuid-ossp, pg_net...): see wizard/standins.py.
-                opts += " " + standins.prepare_embedded(self.root)
-                proc = self._pg_ctl("-w", "-o", opts, "-l", str(self.root / "server.log"), "start", user=user)
-                if proc.returncode != 0:
-                    log = self.root / "server.log"
-                    tail = log.read_text(errors="replace")[-600:] if log.exists() else ""
-                    raise ShadowError(
-                        f"the embedded PostgreSQL did not start: {proc.stderr.strip()} {tail}",
-                        f"look at {log}; delete {self.root} to start afresh",
-                    )
-                self.started_here = True
+            lock_fd = _open_nofollow(self.root / "users.lock", os.O_RDWR | os.O_CREAT, "the lock file")
+            try:
+                fcntl.flock(lock_fd, fcntl.LOCK_SH)
+                self._start_locked(user)
+            except BaseException:
+                os.close(lock_fd)
+                raise
+            self._lock_fd = lock_fd
         atexit.register(self.release)
+
+    def _start_locked(self, user: str | None) -> None:
+        _refuse_link(self.pgdata, "the embedded server's data directory")
+        self.socket_dir = self._find_socket_dir(user)
+        if not (self.pgdata / "PG_VERSION").exists():
+            self._initdb(user)
+        if not self.is_running():
+            opts = f"-h '' -k {self.socket_dir} -c fsync=off -c max_connections=200"
+            # Stand-in extensions (pgcrypto, uuid-ossp, pg_net...): see wizard/standins.py.
+            opts += " " + standins.prepare_embedded(self.root)
+            proc = self._pg_ctl("-w", "-o", opts, "-l", str(self.root / "server.log"), "start", user=user)
+            if proc.returncode != 0:
+                log = self.root / "server.log"
+                tail = log.read_text(errors="replace")[-600:] if log.exists() else ""
+                raise ShadowError(
+                    f"the embedded PostgreSQL did not start: {proc.stderr.strip()} {tail}",
+                    f"look at {log}; delete {self.root} to start afresh",
+                )
+            self.started_here = True
 
     def _initdb(self, user: str | None) -> None:
         if self.pgdata.exists():
@@ -191,8 +291,18 @@ class EmbeddedServer:
             try:
                 if self.is_running():
                     self._pg_ctl("-w", "-m", "fast", "stop", user=_run_user())
+                if not self.is_running() and self.socket_dir is not None:
+                    self._forget_socket_dir(self.socket_dir)
             finally:
                 os.close(fd)
+
+    def _forget_socket_dir(self, path: Path) -> None:
+        """After the server stopped: remove its (now empty) socket directory and the record of it."""
+        remembered = self.root / SOCKET_FILE
+        with contextlib.suppress(OSError):
+            if remembered.read_text().strip() == str(path):
+                remembered.unlink()
+                path.rmdir()
 
 
 _servers: dict[Path, EmbeddedServer] = {}
@@ -204,10 +314,7 @@ def server(root: Path) -> EmbeddedServer:
     if root in _servers and _servers[root]._lock_fd is None:
         del _servers[root]  # released earlier in this process: start (or join) it again
     if root not in _servers:
-        # Unix socket paths are limited to ~107 bytes: keep the socket in a short temp path.
-        digest = hashlib.sha256(str(root).encode()).hexdigest()[:12]
-        sock = Path(tempfile.gettempdir()) / f"cw-{digest}"
-        srv = EmbeddedServer(root=root, socket_dir=sock)
+        srv = EmbeddedServer(root=root)  # its socket directory: short (Unix socket paths ~107 bytes) and private
         srv.start()
         _servers[root] = srv
     return _servers[root]

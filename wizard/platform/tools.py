@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import ctypes
 import glob
 import os
 import re
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -143,6 +145,31 @@ def child_env(dsn: str) -> tuple[str, dict[str, str]]:
     return conninfo, env
 
 
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """A ``preexec_fn`` asking Linux to send the child SIGTERM when its parent dies (None elsewhere).
+
+    The signal follows the *thread* that started the child: start and wait for a tool in the
+    same thread (every caller does). libc is loaded here, in the parent, not after the fork.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def set_parent_death_signal() -> None:
+        prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before prctl: nobody would send the signal
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return set_parent_death_signal
+
+
 @dataclass
 class ToolRun:
     """A running client tool whose stderr is read line by line in a thread.
@@ -167,8 +194,10 @@ class ToolRun:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
-            # Own process group: a terminal's Ctrl-C reaches us, and we stop the child ourselves.
+            # Own process group: a terminal's Ctrl-C reaches us, and we stop the child ourselves;
+            # and should we die without stopping it (kill -9), the kernel sends it SIGTERM.
             start_new_session=True,
+            preexec_fn=_die_with_parent(),
         )
         self._reader = threading.Thread(target=self._read, name=f"{Path(self.argv[0]).name}-stderr", daemon=True)
         self._reader.start()

@@ -3,7 +3,8 @@
 Before: the gates. Every gate is evaluated and reported, each with its reason; the write
 happens only when all of them hold:
 
-* ``verified-backup``: :data:`wizard.backup.gate.VERIFIED_BACKUP`;
+* ``verified-backup``: :data:`wizard.backup.gate.VERIFIED_BACKUP`, no older than ``project.backup_max_age_hours``
+  (as ``consolidate status`` judges it);
 * ``baseline-proved``: the baseline on disk is the one generated, and its 100 % parity proof
   with this target is the latest proof outcome in the journal;
 * ``archive-done``: Phase 3 is done for this baseline, and the files are still archived;
@@ -21,6 +22,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -111,7 +113,9 @@ def evaluate_record_gates(
     journal = Journal.for_target(config.state_dir, target.name)
     fingerprint = fingerprint or backup_gate.schema_fingerprint(conn)
     results = [
-        backup_gate.VERIFIED_BACKUP(journal, identity, fingerprint, config.root, target=target),
+        backup_gate.VERIFIED_BACKUP(
+            journal, identity, fingerprint, config.root, timedelta(hours=config.backup_max_age_hours), target=target
+        ),
         BASELINE_PROVED(journal, config.root),
         ARCHIVE_DONE(config, journal),
         CONFIRMED_NAME(confirm, identity),

@@ -51,7 +51,7 @@ from wizard.record.gates import (
 )
 from wizard.state import events, protocol
 from wizard.state.gates import GateResult
-from wizard.state.journal import Journal, atomic_write, utc_now
+from wizard.state.journal import Journal, JournalWriteFailed, atomic_write, utc_now
 
 LOCK_TIMEOUT = "5s"
 STATEMENT_TIMEOUT = "60s"
@@ -390,22 +390,54 @@ def _evidence(plan: RecordPlan) -> dict[str, Any]:
     }
 
 
+class RecordNotJournaled(WizardError):
+    """The transaction committed but its journal line could not be written; the intent file is kept."""
+
+
+_COMMITTED = {
+    events.RECORD_COMMITTED: ("recorded the baseline", "consolidate record"),
+    events.RECORD_ROLLED_BACK: ("rolled back the recording of the baseline", "consolidate rollback record"),
+}
+
+
+def not_journaled(journal: Journal, event: str, version: str, reason: str) -> RecordNotJournaled:
+    """The error for a commit whose journal line is missing: what the target holds, and how to complete the journal."""
+    done, command = _COMMITTED.get(event, (event, "the same command"))
+    return RecordNotJournaled(
+        f"target {journal.path.parent.name} {done} {version} (the transaction committed), "
+        f"but the journal could not be written: {reason}",
+        f"free disk space (or fix the file system), then run `{command}` again: it completes the journal "
+        f"from {_pending_path(journal)}",
+    )
+
+
 def finish(journal: Journal, event: str, evidence: dict[str, Any], dsn: str, **extra: Any) -> RecordOutcome:
-    """Verify after commit, journal ``event`` with the before/after evidence, drop the pending file."""
+    """Verify after commit, journal ``event`` with the before/after evidence, then drop the pending file.
+
+    The intent file goes only once the journal line is on disk.
+
+    Raises:
+        RecordNotJournaled: the journal line could not be written (the intent file stays for the next run).
+    """
     problems, after = _after(dsn, evidence)
     row_changes: list[str] = []
     if evidence.get("inventory_before"):
         schema_problems, row_changes = unchanged(evidence["inventory_before"], after)
         problems += schema_problems
-    record = journal.append(
-        event,
-        **evidence,
-        inventory_after=after,
-        verified=not problems,
-        problems=problems,
-        row_changes_elsewhere=row_changes,
-        **extra,
-    )
+    try:
+        record = journal.append(
+            event,
+            **evidence,
+            inventory_after=after,
+            verified=not problems,
+            problems=problems,
+            row_changes_elsewhere=row_changes,
+            **extra,
+        )
+    except JournalWriteFailed as exc:
+        raise not_journaled(journal, event, evidence["version"], exc.message) from None
+    except OSError as exc:
+        raise not_journaled(journal, event, evidence["version"], exc.strerror or str(exc)) from None
     _pending_path(journal).unlink(missing_ok=True)
     return RecordOutcome(record, problems, bool(extra.get("recovered")))
 

@@ -1,13 +1,20 @@
 """The protocol journal: an append-only, fsynced JSON-lines record of every action and its evidence.
 
 One journal per target, ``.consolidate/<target>/journal.jsonl``. Reports and gates are
-built from it, never from memory. A crash can at worst leave a torn last line, which
-readers ignore. Other state files are written with :func:`atomic_write`.
+built from it, never from memory. Each line carries ``prev``, the sha256 of the line
+before it (None on the first line), so an edited, lost or corrupted line is found on
+reading and reported with its number (:class:`JournalCorrupt`) instead of being skipped.
+A crash can at worst leave a torn last line (no newline): readers ignore it and the
+next append drops it (it was never reported as written). Lines written before the chain
+existed have no ``prev``; the chain starts at the first line that has one. Other state
+files are written with :func:`atomic_write`.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
+import hashlib
 import json
 import os
 import tempfile
@@ -16,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from wizard.db.dsn import redact_text
+from wizard.errors import WizardError
 
 PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
@@ -98,6 +106,93 @@ def _scrub(value: Any) -> Any:
     return value
 
 
+class JournalCorrupt(WizardError):
+    """A journal line was edited, lost or corrupted: the tool will not act on evidence it cannot trust."""
+
+
+class JournalWriteFailed(WizardError):
+    """An append did not reach the disk (disk full, short write, I/O error)."""
+
+
+PREV = "prev"
+
+
+def line_sha256(line: bytes) -> str:
+    """The chain hash of one journal line (its bytes without the newline)."""
+    return hashlib.sha256(line).hexdigest()
+
+
+def _corrupt(path: Path, number: int, what: str) -> JournalCorrupt:
+    return JournalCorrupt(
+        f"the journal {path} is corrupt at line {number}: {what}",
+        f"undo the edit to line {number} or restore {path.name} from a copy; "
+        "the tool does not act on a journal it cannot trust",
+    )
+
+
+def _parse(path: Path, data: bytes) -> tuple[list[dict[str, Any]], int, str | None]:
+    """The records of a journal's bytes, checking the chain.
+
+    Returns the records, the length of the complete (newline-terminated) part, and the
+    chain hash of its last line (None for an empty journal).
+
+    Raises:
+        JournalCorrupt: a line after the chain's start is not JSON, has no ``prev``, or its
+            ``prev`` is not the sha256 of the line before it.
+    """
+    complete = data.rfind(b"\n") + 1  # anything after the last newline is a torn last line
+    records: list[dict[str, Any]] = []
+    chained = False
+    previous: str | None = None
+    for number, line in enumerate(data[:complete].split(b"\n")[:-1], 1):
+        try:
+            record = json.loads(line)
+            if not isinstance(record, dict):
+                raise ValueError("not an object")
+        except ValueError:
+            if chained:
+                raise _corrupt(path, number, "the line is not a JSON record") from None
+            previous = line_sha256(line)  # a torn line closed before the chain existed: skipped, as it was
+            continue
+        if PREV in record:
+            chained = True
+            if record[PREV] != previous:
+                if previous is None:
+                    raise _corrupt(path, number, "its prev names a line before it, but it is the first line")
+                raise _corrupt(
+                    path,
+                    number - 1,
+                    f"its sha256 is {previous[:12]}…, but line {number} records {str(record[PREV])[:12]}… "
+                    "(the line was changed, or a line was removed or inserted there)",
+                )
+        elif chained:
+            raise _corrupt(path, number, "the line has no prev (the chain of sha256 is broken)")
+        previous = line_sha256(line)
+        records.append(record)
+    return records, complete, previous
+
+
+def _write_all(fd: int, data: bytes, path: Path) -> None:
+    """Write ``data`` at the end of ``fd`` in one write; a short write is undone and raised."""
+    size = os.fstat(fd).st_size
+    try:
+        written = os.write(fd, data)
+    except OSError as exc:
+        os.ftruncate(fd, size)
+        raise JournalWriteFailed(
+            f"cannot append to the journal {path}: {exc.strerror or exc}",
+            "free disk space (df -h) or fix the file system, then run the command again"
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT)
+            else "check the file system, then run the command again",
+        ) from exc
+    if written != len(data):
+        os.ftruncate(fd, size)
+        raise JournalWriteFailed(
+            f"cannot append to the journal {path}: only {written} of {len(data)} bytes were written",
+            "free disk space (df -h) or fix the file system, then run the command again",
+        )
+
+
 class Journal:
     """Append-only event log for one target."""
 
@@ -110,37 +205,64 @@ class Journal:
         return cls(private_dir(state_dir / target) / "journal.jsonl")
 
     def append(self, event: str, **evidence: Any) -> dict[str, Any]:
-        """Record ``event`` with its evidence; returns the record once it is on disk."""
+        """Record ``event`` with its evidence; returns the record once it is on disk (written whole, fsynced).
+
+        Raises:
+            JournalCorrupt: the journal's chain is broken (nothing is appended to it).
+            JournalWriteFailed: the line could not be written whole (nothing of it is left).
+        """
         private_dir(self.path.parent)
+        created = not self.path.exists()
         fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, PRIVATE_FILE_MODE)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)  # two processes appending at once get distinct seq numbers
-            record = {"seq": len(self.events()) + 1, "ts": utc_now(), "event": event, **_scrub(evidence)}
+            data = _read_fd(fd)
+            records, complete, previous = _parse(self.path, data)
+            if complete < len(data):
+                os.ftruncate(fd, complete)  # a line torn by a crash: never acknowledged, so dropped
+            record = {"seq": len(records) + 1, "ts": utc_now(), "event": event, **_scrub(evidence), PREV: previous}
             line = json.dumps(record, sort_keys=False, default=str) + "\n"
-            size = os.fstat(fd).st_size
-            if size and os.pread(fd, 1, size - 1) != b"\n":
-                line = "\n" + line  # close a line torn by a crash; readers skip it
-            os.write(fd, line.encode("utf-8"))
-            os.fsync(fd)
+            _write_all(fd, line.encode("utf-8"), self.path)
+            try:
+                os.fsync(fd)
+            except OSError as exc:
+                raise JournalWriteFailed(
+                    f"the journal {self.path} could not be flushed to disk: {exc.strerror or exc}",
+                    "check the file system and free space, then run the command again",
+                ) from exc
         finally:
             os.close(fd)
+        if created:
+            fsync_path(self.path.parent)
         return record
 
     def events(self, event: str | None = None) -> list[dict[str, Any]]:
-        """Every complete record (a torn last line from a crash is skipped), optionally of one type."""
-        if not self.path.exists():
+        """Every complete record (a torn last line from a crash is skipped), optionally of one type.
+
+        Raises:
+            JournalCorrupt: a line was edited, lost or corrupted (the message names it).
+        """
+        try:
+            data = self.path.read_bytes()
+        except FileNotFoundError:
             return []
-        records = []
-        for line in self.path.read_text(encoding="utf-8", errors="replace").splitlines():
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if event is None or record.get("event") == event:
-                records.append(record)
-        return records
+        records = _parse(self.path, data)[0]
+        return records if event is None else [r for r in records if r.get("event") == event]
 
     def last(self, event: str) -> dict[str, Any] | None:
         """The most recent record of type ``event``."""
         found = self.events(event)
         return found[-1] if found else None
+
+
+def _read_fd(fd: int) -> bytes:
+    """The whole content of an open file."""
+    size = os.fstat(fd).st_size
+    chunks, offset = [], 0
+    while offset < size:
+        chunk = os.pread(fd, size - offset, offset)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        offset += len(chunk)
+    return b"".join(chunks)
