@@ -16,8 +16,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pglast import parser
-
 from wizard.catalog.model import SchemaObject
 
 
@@ -51,6 +49,8 @@ def _unqualify(node: Any, qualifier: str | None) -> Any:
 
 def query_shape(query: str) -> str | None:
     """A version-neutral canonical form of a view query, or None if it does not parse."""
+    from pglast import parser  # here: importing pglast slows the start-up of every command
+
     try:
         tree = json.loads(parser.parse_sql_json(query))
     except Exception:

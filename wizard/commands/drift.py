@@ -8,7 +8,8 @@ from rich.console import Console
 from rich.text import Text
 
 from wizard.commands import render
-from wizard.commands.common import add_project_options, open_target, print_json
+from wizard.commands.common import open_target, print_json
+from wizard.commands.options import add_project_options
 from wizard.errors import EXIT_DIFFERENCES, EXIT_OK
 from wizard.history import files as migrations
 from wizard.history.files import CLI_RULE
@@ -17,10 +18,7 @@ from wizard.platform import shadow as shadow_mod
 from wizard.state.journal import Journal
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "drift", help="replay the migration history in a scratch database and compare it with the target"
-    )
+def arguments(p: argparse.ArgumentParser) -> None:
     add_project_options(p)
     p.add_argument(
         "--include-ignored",

@@ -7,7 +7,8 @@ import argparse
 from rich.console import Console
 
 from wizard.commands import render
-from wizard.commands.common import add_project_options, open_target, print_json
+from wizard.commands.common import open_target, print_json
+from wizard.commands.options import add_project_options
 from wizard.errors import EXIT_DIFFERENCES, EXIT_OK, MigrationFileError, MissingHistoryTable
 from wizard.history import files as migrations
 from wizard.history import remote as history_mod
@@ -15,8 +16,7 @@ from wizard.inspect import inventory
 from wizard.state.journal import Journal
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("inspect", help="inventory the target, its migration files and remote history")
+def arguments(p: argparse.ArgumentParser) -> None:
     add_project_options(p)
     p.add_argument("--no-rows", action="store_true", help="skip exact row counts")
     p.set_defaults(run=run)

@@ -16,7 +16,8 @@ from rich.console import Console
 
 from wizard import record
 from wizard.archive import phase as archive
-from wizard.commands.common import add_project_options, open_target, print_json
+from wizard.commands.common import open_target, print_json
+from wizard.commands.options import add_project_options
 from wizard.commands.record import print_gates, print_outcome, target_dsn
 from wizard.errors import EXIT_DIFFERENCES, EXIT_OK
 from wizard.inspect import inventory
