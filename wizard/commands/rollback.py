@@ -27,6 +27,7 @@ from wizard.state.journal import Journal
 
 
 def arguments(p: argparse.ArgumentParser) -> None:
+    add_project_options(p, json=False)  # also before the action: consolidate rollback --target prod record
     actions = p.add_subparsers(dest="rollback_action", metavar="ACTION", required=True)
 
     r = actions.add_parser("restore", help="show (and on staging run) the pg_restore of the verified backup")
