@@ -1,7 +1,7 @@
 """The ``consolidate`` command line: headless subcommands over the protocol engine.
 
-Exit codes: 0 success (or no differences), 1 differences or a failed check,
-2 usage, configuration or connection error, 130 interrupted.
+Exit codes: 0 success (or no differences, or nothing to do), 1 differences or a failed check,
+2 usage, configuration or connection error, 130 interrupted; per command in docs/exit-codes.md.
 """
 
 from __future__ import annotations

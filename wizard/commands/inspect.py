@@ -1,4 +1,9 @@
-"""``consolidate inspect``: Phase 1 inventory of the target, its migration files and remote history."""
+"""``consolidate inspect``: Phase 1 inventory of the target, its migration files and remote history.
+
+Exit codes (docs/exit-codes.md): 0 the inventory is taken and files and history agree on what
+was applied, 1 a file is bad or duplicated, files or history are unreadable, or the history
+lists versions with no local file, 2 usage, configuration or connection error.
+"""
 
 from __future__ import annotations
 
@@ -46,7 +51,11 @@ def run(args: argparse.Namespace, console: Console) -> int:
             history_error = None
         except MissingHistoryTable as exc:
             hist, history_error = None, str(exc)
-    problems = bool(files_error or history_error or (mset and (mset.errors or mset.duplicates)))
+    # Exit 1 (docs/exit-codes.md): files or history unreadable, bad or duplicate files, or versions
+    # applied on the target with no local file (the remote history says more than the files do).
+    problems = bool(
+        files_error or history_error or (mset and (mset.errors or mset.duplicates)) or (hist and hist.applied_not_local)
+    )
     inventory.record(
         Journal.for_target(session.config.state_dir, session.target.name), session.identity, inv, mset, hist
     )
