@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 
 from rich.console import Console
+from rich.text import Text
 
 from wizard.commands import render
 from wizard.commands.common import open_target, print_json
@@ -17,7 +18,7 @@ from wizard.commands.options import add_project_options
 from wizard.errors import EXIT_DIFFERENCES, EXIT_OK, MigrationFileError, MissingHistoryTable
 from wizard.history import files as migrations
 from wizard.history import remote as history_mod
-from wizard.inspect import inventory
+from wizard.inspect import inventory, supabase
 from wizard.state.journal import Journal
 
 
@@ -29,6 +30,9 @@ def arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, console: Console) -> int:
     with open_target(args, console) as session:
+        note = None if supabase.looks_like_supabase(session.conn) else supabase.not_supabase_note(session.target.name)
+        if note and not args.json:
+            console.print(Text.assemble(("note: ", "yellow"), note))
         status = None if args.json else console.status("reading the catalog")
         if status:
             status.start()
@@ -94,6 +98,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
                     "local_not_applied": hist.local_not_applied,
                 },
                 "history_error": history_error,
+                "not_supabase": note,
             },
         )
     else:
