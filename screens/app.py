@@ -13,6 +13,7 @@ from importlib import import_module
 from pathlib import Path
 from typing import ClassVar
 
+from platformdirs import user_downloads_path  # where Textual saves screenshots by default
 from textual import on
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -76,6 +77,16 @@ class WizardCommands(Provider):
                 yield Hit(score, matcher.highlight(title), run, help=help_text)
 
 
+def screenshot_dir(ctx: WizardContext) -> Path:
+    """The Downloads folder when it exists, else the project's ``.consolidate/screenshots`` (created)."""
+    downloads = user_downloads_path()
+    if downloads.is_dir():
+        return downloads
+    folder = ctx.config.state_dir / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 class WizardApp(App[None]):
     """The wizard. Start it with a context; it resumes the context's target where the journal says."""
 
@@ -105,6 +116,16 @@ class WizardApp(App[None]):
             self.goto(self.start, force=True)
         else:
             self.goto(resume_step(self.ctx) if self.ctx.target is not None else "target")
+
+    def deliver_screenshot(
+        self, filename: str | None = None, path: str | None = None, time_format: str | None = None
+    ) -> str | None:
+        """The palette's Screenshot, saved in :func:`screenshot_dir` unless ``path`` names a directory.
+
+        Textual saves to the user's Downloads folder, and fails when there is none (a server, a
+        container, a fresh account).
+        """
+        return super().deliver_screenshot(filename, path or str(screenshot_dir(self.ctx)), time_format)
 
     def make_screen(self, step: str) -> Screen:
         """A fresh screen for ``step`` (a fresh screen re-reads the journal)."""

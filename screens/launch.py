@@ -30,7 +30,7 @@ def open_wizard(
 
 def run_default(args: argparse.Namespace, console: Console) -> int:
     """``consolidate [--project DIR] [--target NAME] [--plain]``: offer init when there is no configuration."""
-    project = Path(args.app_project)
+    project = Path(args.project)
     if not (project / config_mod.CONFIG_NAME).exists():
         import questionary
 
@@ -43,4 +43,4 @@ def run_default(args: argparse.Namespace, console: Console) -> int:
         code = run_init(project, console=console)
         if code != EXIT_OK:
             return code
-    return open_wizard(project, target=args.app_target, plain=args.plain, console=console)
+    return open_wizard(project, target=args.target, plain=args.plain, console=console)

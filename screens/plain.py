@@ -35,6 +35,15 @@ def _ask(question: questionary.Question):
     return answer
 
 
+def sql_block(sql: str) -> Syntax:
+    """SQL highlighted and wrapped at the console's width: every character shown, none cut off.
+
+    The operator confirms what they read: a statement cropped at the terminal's edge would hide
+    the end of it (``word_wrap`` breaks long lines at spaces, and folds a word longer than a line).
+    """
+    return Syntax(sql, "sql", theme="ansi_dark", word_wrap=True)
+
+
 def _gate(console: Console, gate: GateResult) -> bool:
     mark = "[green]✔[/]" if gate.passed else "[bold red]✘[/]"
     console.print(f"{mark} gate {gate.name}: {gate.reason}", highlight=False)
@@ -102,7 +111,7 @@ def step_inspect(ctx: WizardContext, console: Console) -> bool:
     if report and report.parity:
         for d in report.parity.differences:
             console.print(f"[bold]{d.kind}[/] {d.name}: {d.explanation}", highlight=False)
-            console.print(Syntax(d.reconcile_sql, "sql", theme="ansi_dark"))
+            console.print(sql_block(d.reconcile_sql))
     elif result.drift_error:
         console.print(f"[red]drift not checked:[/] {result.drift_error}", highlight=False)
     return _gate(console, steps.phase_done(ctx, "inspect"))
@@ -139,7 +148,7 @@ def step_record(ctx: WizardContext, console: Console) -> bool:
         _gate(console, gate)
     for problem in view.plan.problems:
         console.print(f"  [bold red]✘[/] {problem}", highlight=False)
-    console.print(Syntax(view.plan.render(), "sql", theme="ansi_dark"))
+    console.print(sql_block(view.plan.render()))
     if view.ready:
         typed = _ask(questionary.text(f"Type the database name {view.database} to run this transaction:")).strip()
         if typed != view.database:

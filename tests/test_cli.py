@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.conftest import run_sql
-from wizard.cli import build_parser, main
+from wizard.cli import build_parser, command_parsers, main
 from wizard.state.journal import Journal
 
 HISTORY = {
@@ -170,9 +170,7 @@ def test_missing_history_table_is_a_message_not_a_traceback(fresh_db, make_proje
 def test_every_command_is_documented(request):
     """Every subcommand has help text and appears in the README."""
     readme = (request.config.rootpath / "README.md").read_text()
-    parser = build_parser()
-    sub = next(a for a in parser._actions if a.dest == "command")
-    for name, subparser in sub.choices.items():
+    for name, subparser in command_parsers(build_parser()).items():
         assert subparser.format_help().strip(), name
         assert f"consolidate {name}" in readme, f"README does not document `consolidate {name}`"
 

@@ -1,44 +1,79 @@
 """The ``consolidate`` command line: headless subcommands over the protocol engine.
 
-Exit codes: 0 success (or no differences), 1 differences or a failed check,
-2 usage, configuration or connection error, 130 interrupted (Ctrl-C, SIGTERM or SIGHUP).
+Exit codes: 0 success (or no differences, or nothing to do), 1 differences or a failed check,
+2 usage, configuration or connection error, 130 interrupted (Ctrl-C, SIGTERM or SIGHUP); per
+command in docs/exit-codes.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import signal
 import sys
 import threading
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from types import FrameType
-
-from rich.console import Console
-from rich.markup import escape
+from typing import TYPE_CHECKING, Any
 
 from wizard import __version__
-from wizard.commands import COMMANDS
-from wizard.commands.interactive import Interactive
-from wizard.db.dsn import redact_text
+from wizard.commands import COMMANDS, Command
+from wizard.commands.options import add_global_options
 from wizard.errors import EXIT_USAGE, WizardError
+
+if TYPE_CHECKING:
+    from wizard.commands.interactive import Interactive
+
+
+class CommandParser(argparse.ArgumentParser):
+    """A subcommand's parser whose options are added the first time it parses or shows its help.
+
+    Adding them imports the command's module (:data:`wizard.commands.COMMANDS`), so
+    ``consolidate --version`` or ``consolidate status`` import no other command's dependencies.
+    """
+
+    def __init__(self, *args: Any, command: Command | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.command = command
+        self.loaded = command is None
+
+    def load(self) -> CommandParser:
+        """Import the command's module and add its options (once); returns the parser."""
+        if not self.loaded and self.command is not None:
+            self.loaded = True
+            module = importlib.import_module(self.command.module)
+            getattr(module, self.command.arguments)(self)
+        return self
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        self.load()
+        return super().parse_known_args(args, namespace)
+
+    def format_help(self) -> str:
+        self.load()
+        return super().format_help()
+
+    def format_usage(self) -> str:
+        self.load()
+        return super().format_usage()
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every subcommand registered."""
+    """The argument parser; each subcommand's options are added when that subcommand is used."""
     parser = argparse.ArgumentParser(
         prog="consolidate",
         description="Consolidate Supabase migrations into one proven baseline (Safe Consolidation Protocol).",
+        epilog="Exit codes: see docs/exit-codes.md.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    # Without a subcommand, `consolidate` opens the wizard on --project (screens.launch).
-    parser.add_argument("--project", dest="app_project", type=Path, default=Path("."), help="project directory")
-    parser.add_argument("--target", dest="app_target", help="start the wizard on this target")
+    # Without a subcommand, `consolidate` opens the wizard on --project (screens.launch); before a
+    # subcommand they are that subcommand's --project and --target (wizard.commands.options).
+    add_global_options(parser)
     parser.add_argument("--plain", action="store_true", help="prompts and plain output instead of the full-screen app")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in COMMANDS:
-        module.register(sub)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=CommandParser)
+    for command in COMMANDS:
+        sub.add_parser(command.name, help=command.help, description=command.help, command=command)
     return parser
 
 
@@ -65,6 +100,12 @@ def stops_like_ctrl_c() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+def command_parsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """Each subcommand's parser by name, its options loaded (imports every command module)."""
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return {name: p.load() if isinstance(p, CommandParser) else p for name, p in sub.choices.items()}
+
+
 def main(argv: Sequence[str] | None = None, interactive: Interactive | None = None) -> int:
     """Run the CLI; returns the exit code (see module docstring).
 
@@ -76,6 +117,9 @@ def main(argv: Sequence[str] | None = None, interactive: Interactive | None = No
     parser = build_parser()
     args = parser.parse_args(argv)
     args.interactive = interactive
+    from rich.console import Console  # after parsing: --version and --help need no console
+    from rich.markup import escape
+
     out = Console(highlight=False, soft_wrap=getattr(args, "json", False))
     err = Console(stderr=True, highlight=False)
     try:
@@ -87,6 +131,8 @@ def main(argv: Sequence[str] | None = None, interactive: Interactive | None = No
                 return interactive.run_default(args, out)
             return int(args.run(args, out))
     except WizardError as exc:
+        from wizard.db.dsn import redact_text  # imports psycopg: only on an error
+
         err.print(f"[bold red]error:[/] {escape(redact_text(exc.message))}", soft_wrap=True)
         if exc.fix:
             err.print(f"  fix: {redact_text(exc.fix)}", markup=False, soft_wrap=True)

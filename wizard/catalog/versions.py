@@ -23,8 +23,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pglast import parser
-
 from wizard.catalog.model import SchemaObject
 
 #: Parse-tree keys that say where, not what.
@@ -65,6 +63,8 @@ def _unqualify(node: Any, qualifier: str | None) -> Any:
 
 def query_shape(query: str) -> str | None:
     """A version-neutral canonical form of a view query, or None if it does not parse."""
+    from pglast import parser  # here: importing pglast slows the start-up of every command
+
     try:
         tree = json.loads(parser.parse_sql_json(query))
     except Exception:
@@ -96,6 +96,8 @@ def check_shape(definition: str) -> str | None:
     """A canonical form of a CHECK constraint's definition, or None if it is not one or does not parse."""
     if not definition.startswith("CHECK "):
         return None
+    from pglast import parser  # here: importing pglast slows the start-up of every command
+
     try:
         tree = json.loads(parser.parse_sql_json(f"ALTER TABLE cw ADD CONSTRAINT cw {definition}"))
     except Exception:

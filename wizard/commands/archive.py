@@ -12,16 +12,13 @@ import argparse
 from rich.console import Console
 
 from wizard.archive import phase as archive
-from wizard.commands.common import add_project_options, open_target, print_json
+from wizard.commands.common import open_target, print_json
+from wizard.commands.options import add_project_options
 from wizard.errors import EXIT_DIFFERENCES, EXIT_OK
 from wizard.state.journal import Journal
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "archive",
-        help="Phase 3: move the files the baseline supersedes to the archive folder (git mv in a work tree)",
-    )
+def arguments(p: argparse.ArgumentParser) -> None:
     add_project_options(p)
     p.add_argument("--dry-run", action="store_true", help="show what would move, move nothing")
     p.set_defaults(run=run)

@@ -17,22 +17,20 @@ from rich.table import Table
 from wizard.backup import BackupProgress, VerifyProgress, evaluate, take_backup, verify_backup
 from wizard.backup.files import human_bytes
 from wizard.backup.verify import DEFAULT_JOBS
-from wizard.commands.common import add_project_options, open_target, print_json
+from wizard.commands.common import open_target, print_json
+from wizard.commands.options import add_project_options
 from wizard.errors import EXIT_DIFFERENCES, EXIT_OK, WizardError
 from wizard.platform import shadow as shadow_mod
 from wizard.project import config as config_mod
 from wizard.state.journal import Journal
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("backup", help="take a full pg_dump (custom format) of the target, with evidence to verify it")
+def arguments(p: argparse.ArgumentParser) -> None:
     add_project_options(p)
     p.set_defaults(run=run_backup)
 
-    v = sub.add_parser(
-        "verify-backup",
-        help="prove a backup restorable: list it, check its sha256, restore it into a scratch database, compare",
-    )
+
+def verify_arguments(v: argparse.ArgumentParser) -> None:
     add_project_options(v)
     v.add_argument("file", nargs="?", type=Path, metavar="FILE", help="a recorded backup (default: the newest)")
     v.add_argument("--jobs", type=int, default=DEFAULT_JOBS, help=f"parallel restore jobs (default {DEFAULT_JOBS})")

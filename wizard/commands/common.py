@@ -7,7 +7,6 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -18,14 +17,6 @@ from wizard.platform.shadow import embedded_dsn
 from wizard.project import config as config_mod
 from wizard.project.config import Config, Target
 from wizard.state import targets
-
-
-def add_project_options(parser: argparse.ArgumentParser, *, target: bool = True) -> None:
-    """``--project DIR`` and ``--target NAME`` (and ``--json``)."""
-    parser.add_argument("--project", type=Path, default=Path("."), help="project directory (holds consolidate.toml)")
-    if target:
-        parser.add_argument("--target", help="target name from consolidate.toml (optional when there is one)")
-    parser.add_argument("--json", action="store_true", help="print machine-readable JSON instead of tables")
 
 
 @dataclass

@@ -8,7 +8,6 @@ from concurrent.futures import ThreadPoolExecutor
 from rich.console import Console
 
 from wizard.catalog import snapshot
-from wizard.commands import render
 from wizard.commands.common import print_json
 from wizard.db.connect import open_session
 from wizard.db.dsn import describe
@@ -16,8 +15,7 @@ from wizard.errors import EXIT_DIFFERENCES, EXIT_OK
 from wizard.parity.diff import compare
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("compare", help="compare the schemas of two databases (DSNs or libpq strings)")
+def arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("dsn_a", metavar="DSN_A")
     p.add_argument("dsn_b", metavar="DSN_B")
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")
@@ -39,5 +37,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     if args.json:
         print_json(console, result.to_dict())
     else:
+        from wizard.commands import render  # rich's tables: not for --json
+
         render.parity(console, result, show_sql=not args.no_sql)
     return EXIT_OK if result.identical else EXIT_DIFFERENCES

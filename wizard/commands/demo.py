@@ -13,10 +13,14 @@ from wizard import demo
 from wizard.errors import EXIT_OK
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="prepare a sample project (EAV Orchestrator) and open the wizard")
+def arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--prepare-only", metavar="DIR", help="only create the sample project in DIR and print it")
-    p.add_argument("--plain", action="store_true", help="open the prompt-based wizard instead of the full-screen one")
+    p.add_argument(
+        "--plain",
+        action="store_true",
+        default=argparse.SUPPRESS,  # also accepted before the subcommand: consolidate --plain demo
+        help="open the prompt-based wizard instead of the full-screen one",
+    )
     p.set_defaults(run=run)
 
 

@@ -8,19 +8,17 @@ from rich.console import Console
 from rich.text import Text
 
 from wizard.commands import render
-from wizard.commands.common import add_project_options, open_target, print_json
+from wizard.commands.common import open_target, print_json
+from wizard.commands.options import add_project_options
 from wizard.errors import EXIT_DIFFERENCES, EXIT_OK
 from wizard.history import files as migrations
 from wizard.history.files import CLI_RULE
-from wizard.inspect import drift
+from wizard.inspect import drift, supabase
 from wizard.platform import shadow as shadow_mod
 from wizard.state.journal import Journal
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "drift", help="replay the migration history in a scratch database and compare it with the target"
-    )
+def arguments(p: argparse.ArgumentParser) -> None:
     add_project_options(p)
     p.add_argument(
         "--include-ignored",
@@ -32,6 +30,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace, console: Console) -> int:
     with open_target(args, console) as session:
+        note = None if supabase.looks_like_supabase(session.conn) else supabase.not_supabase_note(session.target.name)
+        if note and not args.json:
+            console.print(Text.assemble(("note: ", "yellow"), note))
         mset = migrations.discover(session.config.migrations_dir, include_ignored=args.include_ignored)
         shadow = shadow_mod.for_target(
             session.config, session.conn, session.dsn, session.target.name, mset.statement_texts()
@@ -61,6 +62,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
                 "ignored_files": [f.filename for f in mset.ignored],
                 "include_ignored": mset.include_ignored,
                 "standins": report.standins.to_dict() if report.standins else None,
+                "not_supabase": note,
             },
         )
     else:

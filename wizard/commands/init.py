@@ -8,16 +8,15 @@ it is written. Exit codes: 0 written, 2 refused (the file exists without ``--for
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from rich.console import Console
 
 from wizard.commands.interactive import require
+from wizard.commands.options import add_project_options
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("init", help="write consolidate.toml interactively (migrations dir, targets, shadow server)")
-    p.add_argument("--project", type=Path, default=Path("."), help="project directory to write consolidate.toml in")
+def arguments(p: argparse.ArgumentParser) -> None:
+    add_project_options(p, target=False, json=False, project_help="project directory to write consolidate.toml in")
     p.add_argument("--force", action="store_true", help="overwrite an existing consolidate.toml")
     p.set_defaults(run=run)
 

@@ -1,22 +1,28 @@
-"""``consolidate inspect``: Phase 1 inventory of the target, its migration files and remote history."""
+"""``consolidate inspect``: Phase 1 inventory of the target, its migration files and remote history.
+
+Exit codes (docs/exit-codes.md): 0 the inventory is taken and files and history agree on what
+was applied, 1 a file is bad or duplicated, files or history are unreadable, or the history
+lists versions with no local file, 2 usage, configuration or connection error.
+"""
 
 from __future__ import annotations
 
 import argparse
 
 from rich.console import Console
+from rich.text import Text
 
 from wizard.commands import render
-from wizard.commands.common import add_project_options, open_target, print_json
+from wizard.commands.common import open_target, print_json
+from wizard.commands.options import add_project_options
 from wizard.errors import EXIT_DIFFERENCES, EXIT_OK, MigrationFileError, MissingHistoryTable
 from wizard.history import files as migrations
 from wizard.history import remote as history_mod
-from wizard.inspect import inventory
+from wizard.inspect import inventory, supabase
 from wizard.state.journal import Journal
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("inspect", help="inventory the target, its migration files and remote history")
+def arguments(p: argparse.ArgumentParser) -> None:
     add_project_options(p)
     p.add_argument("--no-rows", action="store_true", help="skip exact row counts")
     p.set_defaults(run=run)
@@ -24,6 +30,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace, console: Console) -> int:
     with open_target(args, console) as session:
+        note = None if supabase.looks_like_supabase(session.conn) else supabase.not_supabase_note(session.target.name)
+        if note and not args.json:
+            console.print(Text.assemble(("note: ", "yellow"), note))
         status = None if args.json else console.status("reading the catalog")
         if status:
             status.start()
@@ -46,7 +55,11 @@ def run(args: argparse.Namespace, console: Console) -> int:
             history_error = None
         except MissingHistoryTable as exc:
             hist, history_error = None, str(exc)
-    problems = bool(files_error or history_error or (mset and (mset.errors or mset.duplicates)))
+    # Exit 1 (docs/exit-codes.md): files or history unreadable, bad or duplicate files, or versions
+    # applied on the target with no local file (the remote history says more than the files do).
+    problems = bool(
+        files_error or history_error or (mset and (mset.errors or mset.duplicates)) or (hist and hist.applied_not_local)
+    )
     inventory.record(
         Journal.for_target(session.config.state_dir, session.target.name), session.identity, inv, mset, hist
     )
@@ -85,6 +98,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
                     "local_not_applied": hist.local_not_applied,
                 },
                 "history_error": history_error,
+                "not_supabase": note,
             },
         )
     else:

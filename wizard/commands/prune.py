@@ -14,17 +14,14 @@ from rich.console import Console
 
 from wizard.backup import prune as prune_mod
 from wizard.backup.files import human_bytes
-from wizard.commands.common import add_project_options, print_json
+from wizard.commands.common import print_json
+from wizard.commands.options import add_project_options
 from wizard.errors import EXIT_OK, ConfigError
 from wizard.project import config as config_mod
 from wizard.state.journal import Journal
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "prune-backups",
-        help="remove old backups of a target, never the one the verified-backup gate or a restore relies on",
-    )
+def arguments(p: argparse.ArgumentParser) -> None:
     add_project_options(p)
     p.add_argument(
         "--keep",

@@ -11,7 +11,8 @@ import argparse
 from rich.console import Console
 
 from wizard import record
-from wizard.commands.common import TargetSession, add_project_options, open_target, print_json
+from wizard.commands.common import TargetSession, open_target, print_json
+from wizard.commands.options import add_project_options
 from wizard.errors import EXIT_DIFFERENCES, EXIT_OK
 from wizard.inspect import inventory
 from wizard.platform.shadow import embedded_dsn
@@ -22,11 +23,7 @@ from wizard.state.gates import GateResult
 from wizard.state.journal import Journal
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "record",
-        help="Phase 4: record the baseline version in the target's migration history (one transaction)",
-    )
+def arguments(p: argparse.ArgumentParser) -> None:
     add_project_options(p)
     p.add_argument("--confirm", metavar="DBNAME", help="the target's database name, typed to confirm the write")
     p.add_argument(

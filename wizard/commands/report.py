@@ -16,15 +16,15 @@ from rich.console import Console
 from rich.markdown import Markdown
 
 from wizard import report
-from wizard.commands.common import add_project_options, print_json
+from wizard.commands.common import print_json
+from wizard.commands.options import add_project_options
 from wizard.errors import EXIT_OK
 from wizard.project import config as config_mod
 
 _SHARED_FILE_MODE = 0o644
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("report", help="write the consolidation report (Markdown) from the target's journal")
+def arguments(p: argparse.ArgumentParser) -> None:
     add_project_options(p)
     p.add_argument(
         "--output",

@@ -17,7 +17,8 @@ from rich.console import Console
 
 from wizard.backup import restore
 from wizard.commands import rollback_phases
-from wizard.commands.common import add_project_options, open_target, print_json
+from wizard.commands.common import open_target, print_json
+from wizard.commands.options import add_project_options
 from wizard.db.connect import Identity, same_database
 from wizard.errors import EXIT_DIFFERENCES, EXIT_OK, ConnectionFailed, WizardError
 from wizard.platform.shadow import embedded_dsn
@@ -25,8 +26,8 @@ from wizard.project import config as config_mod
 from wizard.state.journal import Journal
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("rollback", help="rollback procedures: undo a phase, or restore the verified backup")
+def arguments(p: argparse.ArgumentParser) -> None:
+    add_project_options(p, json=False)  # also before the action: consolidate rollback --target prod record
     actions = p.add_subparsers(dest="rollback_action", metavar="ACTION", required=True)
 
     r = actions.add_parser("restore", help="show (and on staging run) the pg_restore of the verified backup")

@@ -4,7 +4,8 @@ Rollbacks go in reverse order: ``rollback record`` first (one transaction: delet
 row, move the archived rows back whole), then ``rollback archive`` (every file back, each
 sha256 checked). Both are idempotent and resume a run that died midway.
 
-Exit codes: 0 rolled back (or nothing to roll back), 1 refused or a check failed, 2 usage,
+Exit codes (docs/exit-codes.md): 0 rolled back, or nothing to roll back (never archived or
+recorded, or already rolled back: both actions alike), 1 refused or a check failed, 2 usage,
 configuration or connection error.
 """
 
@@ -16,12 +17,14 @@ from rich.console import Console
 
 from wizard import record
 from wizard.archive import phase as archive
-from wizard.commands.common import add_project_options, open_target, print_json
+from wizard.commands.common import open_target, print_json
+from wizard.commands.options import add_project_options
 from wizard.commands.record import print_gates, print_outcome, target_dsn
 from wizard.errors import EXIT_DIFFERENCES, EXIT_OK
 from wizard.inspect import inventory
 from wizard.project import config as config_mod
 from wizard.record.gates import CONFIRMED_NAME
+from wizard.state import events
 from wizard.state.journal import Journal
 
 
@@ -65,6 +68,13 @@ def run_record(args: argparse.Namespace, console: Console) -> int:
         finished = record.complete_pending(journal, target_dsn(session))
         if finished is not None and not quiet:
             print_outcome(console, finished)
+        if journal.last(events.RECORD_COMMITTED) is None:  # as `rollback archive` with nothing archived: exit 0
+            reason = f"no baseline was recorded on target {session.target.name}"
+            if quiet:
+                print_json(console, {"already_done": True, "nothing_to_roll_back": reason, "problems": []})
+            else:
+                console.print(f"[green]nothing to roll back[/]: {reason}")
+            return EXIT_OK
         plan = record.plan_rollback(session.config, session.target, session.conn, session.identity, journal)
         before = inventory.take(session.conn, session.identity)
         gates = [CONFIRMED_NAME(args.confirm, session.identity)]

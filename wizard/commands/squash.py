@@ -13,7 +13,8 @@ from rich.console import Console
 from rich.table import Table
 
 from wizard.commands import render
-from wizard.commands.common import add_project_options, open_target, print_json
+from wizard.commands.common import open_target, print_json
+from wizard.commands.options import add_project_options
 from wizard.errors import EXIT_DIFFERENCES, EXIT_OK
 from wizard.history import files as migrations
 from wizard.platform import shadow as shadow_mod
@@ -25,11 +26,7 @@ from wizard.squash.data import split_name
 from wizard.squash.prove import DEFAULT_ROUNDS, Provisioning
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "squash",
-        help="Phase 2: write one baseline migration from the target's real schema and prove it at 100 %% parity",
-    )
+def arguments(p: argparse.ArgumentParser) -> None:
     add_project_options(p)
     p.add_argument(
         "--include-data",

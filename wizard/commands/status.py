@@ -6,12 +6,12 @@ import argparse
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 
 from wizard.backup import gate as backup_gate
 from wizard.backup import prune as prune_mod
 from wizard.backup.files import human_bytes
-from wizard.commands.common import add_project_options, open_target, print_json
+from wizard.commands.common import open_target, print_json
+from wizard.commands.options import add_project_options
 from wizard.errors import EXIT_OK, ConnectionFailed
 from wizard.project import config as config_mod
 from wizard.state import protocol
@@ -21,8 +21,7 @@ from wizard.state.journal import Journal
 _STYLE = {protocol.DONE: "green", protocol.PENDING: "yellow", protocol.FAILED: "bold red", protocol.ROLLED_BACK: "cyan"}
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("status", help="show each phase and gate of a target with its state and reason")
+def arguments(p: argparse.ArgumentParser) -> None:
     add_project_options(p)
     p.set_defaults(run=run)
 
@@ -77,6 +76,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
             },
         )
         return EXIT_OK
+    from rich.table import Table  # not for --json
+
     table = Table(title=f"Protocol status: {target.name} ({target.role})", title_justify="left")
     for col in ("phase", "state", "reason"):
         table.add_column(col)

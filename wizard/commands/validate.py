@@ -12,7 +12,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from wizard.commands.common import add_project_options, open_target, print_json
+from wizard.commands.common import open_target, print_json
+from wizard.commands.options import add_project_options
 from wizard.errors import EXIT_DIFFERENCES, EXIT_OK
 from wizard.history import files as migrations
 from wizard.platform import shadow as shadow_mod
@@ -22,11 +23,7 @@ from wizard.validate import phase as validate
 _MARK = {"passed": "[green]✔[/]", "failed": "[bold red]✘[/]", "skipped": "[yellow]–[/]"}
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "validate",
-        help="post-execution validation: fresh environment, parity, rows, history, security posture, tests",
-    )
+def arguments(p: argparse.ArgumentParser) -> None:
     add_project_options(p)
     p.add_argument(
         "--test-timeout",

@@ -14,8 +14,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pglast import parser
-
 from wizard.errors import MigrationFileError
 
 #: The Supabase CLI's rule for migration file names.
@@ -168,6 +166,8 @@ def parse_statements(text: str, where: str) -> list[Statement]:
     Raises:
         MigrationFileError: a syntax error, as ``where:line: message``.
     """
+    from pglast import parser  # here: importing pglast slows the start-up of commands that parse no file
+
     try:
         raw = parser.parse_sql(text)
     except parser.ParseError as exc:

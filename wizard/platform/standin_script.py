@@ -24,7 +24,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import pglast
 import psycopg
 from psycopg.rows import dict_row
 
@@ -393,6 +392,8 @@ def _grants(privileges: list[dict[str, Any]]) -> list[str]:
 
 def _overlay_statements(ext: str, c_members: set[tuple[str, int]]) -> list[str]:
     """Working SQL bodies from the hand-written stand-in for C functions of ``ext``, each guarded."""
+    import pglast  # here, not at the top: importing pglast slows every command's start-up (bench/startup.py)
+
     source = standins.source_script(ext)
     if source is None:
         return []
