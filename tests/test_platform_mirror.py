@@ -14,9 +14,12 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import secrets
+import subprocess
 import textwrap
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -209,3 +212,35 @@ def test_validate_after_the_whole_protocol(target_dsn: str, make_project) -> Non
     result = json.loads(out[out.index("{") :])
     failed = {c["name"]: c["reason"] for c in result["checks"] if c["status"] == "failed"}
     assert "fresh-environment" not in failed and "schema-parity" not in failed, failed
+
+
+@pytest.mark.second_server
+def test_an_older_server_target_with_its_own_platform(second_shadow: Shadow, make_project) -> None:
+    """The same platform on the older server (CW_TEST_SECOND_DSN): its extension exists there only."""
+    sharedir = subprocess.run(["pg_config", "--sharedir"], capture_output=True, text=True, check=False).stdout.strip()
+    folder = Path(sharedir) / "extension"
+    if not sharedir or not os.access(folder, os.W_OK):
+        pytest.skip(f"cannot install a test extension into the second server's {folder}")
+    files = [folder / f"{EXT}.control", folder / f"{EXT}--1.2.sql"]
+    files[0].write_text(CONTROL)
+    files[1].write_text(SCRIPT)
+    try:
+        with second_shadow.scratch("platform_target", bootstrap=False) as dsn:
+            run_sql(dsn, PLATFORM)
+            with psycopg.connect(dsn) as conn:
+                for text in HISTORY.values():
+                    conn.execute(textwrap.dedent(text))
+                conn.commit()
+            root = make_project(dsn, HISTORY)
+            code, out = _cli("drift", "--project", str(root), "--json")
+            report = json.loads(out[out.index("{") :])
+            assert report["identity"]["server_version"] != report["parity"]["server_b"]
+            assert report["parity"]["identical"], report["parity"]["differences"]
+            for command in ("backup", "verify-backup"):
+                code, out = _cli(command, "--project", str(root))
+                assert code == 0, out
+            code, out = _cli("squash", "--project", str(root), "--json")
+            assert code == 0, out
+    finally:
+        for f in files:
+            f.unlink(missing_ok=True)

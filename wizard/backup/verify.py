@@ -34,12 +34,14 @@ import psycopg
 from wizard.backup import files
 from wizard.backup.errors import BackupInterrupted, NoBackup, ToolInterrupted
 from wizard.backup.evidence import VERIFICATION_FAILED, VERIFIED, BackupRecord, Measurement, find_backup, measure
+from wizard.catalog import snapshot
 from wizard.db.connect import open_session, scalar
 from wizard.db.dsn import parse
-from wizard.errors import ShadowError
+from wizard.errors import ShadowError, WizardError
+from wizard.parity.diff import compare
 from wizard.platform import mirror, roles, tools
-from wizard.platform.shadow import Shadow
-from wizard.project.config import Config, Target
+from wizard.platform.shadow import Shadow, embedded_dsn
+from wizard.project.config import Config, Target, resolve_dsn
 from wizard.state.journal import Journal
 
 #: Parallel restore jobs: the CPUs, between 2 and 8.
@@ -189,7 +191,7 @@ def verify_backup(
     say = progress or (lambda _p: None)
     steps: list[StepResult] = []
     path = record.file(config.root)
-    context: dict[str, Any] = {"root": config.root}
+    context: dict[str, Any] = {"root": config.root, "config": config, "target": target}
     runners: list[tuple[str, Callable[[], StepResult]]] = [
         ("list", lambda: _step_list(record, path, context)),
         ("checksum", lambda: _step_checksum(record, path, say)),
@@ -426,7 +428,11 @@ def _step_match(record: BackupRecord, context: dict[str, Any], say: Callable[[Ve
         conn.execute("SET statement_timeout = 0")
         restored = measure(conn, on_table=lambda name, i, n: say(VerifyProgress("match", f"counting {name}", i, n)))
     problems = differences(record, restored)
+    neutral = _version_neutral(record, context, problems)
+    if neutral:
+        problems = [p for p in problems if not p.startswith("schema fingerprint differs")]
     evidence = {
+        "version_neutral": neutral,
         "schema_fingerprint": restored.schema_fingerprint,
         "tables": len(restored.row_counts),
         "rows": restored.total_rows,
@@ -435,12 +441,43 @@ def _step_match(record: BackupRecord, context: dict[str, Any], say: Callable[[Ve
     }
     if problems:
         raise _StepFailed("the restored copy differs from the backed-up target: " + "; ".join(problems[:5]), **evidence)
+    schema = f"same schema as {neutral}" if neutral else "same schema fingerprint"
     return StepResult(
         "match",
         True,
-        f"same schema fingerprint, {restored.total_rows} rows across {len(restored.row_counts)} tables "
+        f"{schema}, {restored.total_rows} rows across {len(restored.row_counts)} tables "
         f"and {restored.large_objects} large objects, as recorded",
         evidence,
+    )
+
+
+def _version_neutral(record: BackupRecord, context: dict[str, Any], problems: list[str]) -> str | None:
+    """Across major versions a schema fingerprint cannot match: compare the copy with the target instead.
+
+    Only when the target still has the fingerprint recorded at backup time (it is unchanged), its
+    schema is compared object by object with the restored copy, version-neutrally
+    (:mod:`wizard.catalog.versions`). Returns what was compared, or None.
+    """
+    if not any(p.startswith("schema fingerprint differs") for p in problems):
+        return None
+    with open_session(context["scratch_dsn"]) as conn:
+        copy = snapshot(conn)
+    backed_up = str(record.identity.get("server_version", ""))
+    if backed_up.split(".")[0] == str(copy.server_version).split(".")[0]:
+        return None
+    config, target = context["config"], context["target"]
+    try:
+        with open_session(resolve_dsn(target.source, embedded_dsn(config))) as conn:
+            original = snapshot(conn)
+    except WizardError:
+        return None
+    if original.fingerprint() != record.schema_fingerprint:
+        return None
+    if not compare(original, copy).identical:
+        return None
+    return (
+        f"the unchanged target (PostgreSQL {backed_up}) and the copy (PostgreSQL {copy.server_version}), "
+        "object by object"
     )
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import tempfile
 import threading
@@ -347,6 +348,35 @@ def _pg_restore(
         os.unlink(list_path)
 
 
+#: ``ALTER TABLE ONLY t ALTER COLUMN c SET (...);`` as pg_dump writes column options.
+_COLUMN_OPTIONS = re.compile(r"^(ALTER TABLE ONLY \S+ ALTER COLUMN \S+ SET )\((.*)\);$", re.M)
+#: The column options PostgreSQL defines; some builds keep private ones (``pg_attver``) that other servers reject.
+_KNOWN_COLUMN_OPTIONS = ("n_distinct", "n_distinct_inherited")
+
+
+def _clean_column_options(text: str) -> str:
+    def keep(match: re.Match[str]) -> str:
+        kept = [o for o in match.group(2).split(", ") if o.split("=", 1)[0].strip() in _KNOWN_COLUMN_OPTIONS]
+        return f"{match.group(1)}({', '.join(kept)});" if kept else ""
+
+    return _COLUMN_OPTIONS.sub(keep, text)
+
+
+def _script(pg_restore: Path, dump: Path, entries: list[toc.Entry]) -> str:
+    """The SQL of ``entries``, as pg_restore writes it, without psql meta-commands or private column options."""
+    if not entries:
+        return ""
+    fd, list_path = tempfile.mkstemp(prefix="cw-toc-", suffix=".list")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(toc.listing(entries))
+        text = _run([str(pg_restore), f"--use-list={list_path}", "--file=-", str(dump)], dict(os.environ), "pg_restore")
+    finally:
+        os.unlink(list_path)
+    lines = (line for line in text.splitlines() if not line.startswith(("\\restrict", "\\unrestrict")))
+    return _clean_column_options("\n".join(lines))
+
+
 def create_extensions(
     conn: psycopg.Connection, plat: Platform, control_path: str | None, skip: frozenset[tuple[str, str]]
 ) -> None:
@@ -387,36 +417,55 @@ def restore_layers(
     tick: Callable[[], None] | None = None,
     cancel: threading.Event | None = None,
 ) -> list[str]:
-    """Restore ``dump`` into ``dsn`` in three passes: schemas, the target's extensions, everything else.
+    """Restore ``dump`` into ``dsn``: schemas, the target's extensions, the schema, then rows and the rest.
+
+    The schema (pg_dump's pre-data) is run as SQL with private column options removed (some
+    builds write ``pg_attver``, which other servers reject); rows and what follows them go
+    through ``pg_restore`` with ``jobs`` in parallel.
 
     Args:
         user_layer: Restore the user's layer too (a backup); else only the platform (a mirror).
-        skip: Extensions not to create (the user's layer creates them without IF NOT EXISTS).
+        skip: Objects the user's layer creates itself, as ``(kind, name)``: not pre-created.
+        standin_names: Extensions created from generated stand-ins (their deferred triggers follow).
 
     Returns:
-        pg_restore's error lines (none on success).
+        The errors met (none on success).
     """
     pg_restore = tools.find("pg_restore", 0, purpose="the dump").path
     listing = _run([str(pg_restore), "--list", str(dump)], dict(os.environ), "reading the dump's contents")
     if user_layer:
         entries = [e for e in toc.parse(listing) if e.desc != "EXTENSION"]
+        pre_listing = _run([str(pg_restore), "--section=pre-data", "--list", str(dump)], dict(os.environ), "pg_restore")
+        pre_data = {e.line for e in toc.parse(pre_listing)}
         schemas = [e for e in entries if e.desc == "SCHEMA"]
-        rest = [e for e in entries if e.desc != "SCHEMA"]
+        schema_rest = [e for e in entries if e.desc != "SCHEMA" and e.line in pre_data]
+        after = [e for e in entries if e.desc != "SCHEMA" and e.line not in pre_data]
     else:
-        schemas, rest = platform_entries(plat, listing, skip)
-    options = f"-c extension_control_path={control_path}" if control_path else None
-    errors = _pg_restore(pg_restore, dsn, dump, schemas, options)
-    if user_layer:
+        schemas, schema_rest = platform_entries(plat, listing, skip)
+        after = []
+    with open_session(dsn, read_only=False) as conn:
+        for part in (schemas, None, schema_rest):
+            if part is None:
+                create_extensions(conn, plat, control_path, skip)
+                continue
+            script = _script(pg_restore, dump, part)
+            try:
+                if script.strip():
+                    with psycopg.ClientCursor(conn) as cur:
+                        cur.execute(script)
+            except psycopg.Error as exc:
+                return [f"pg_restore: error: could not execute query: ERROR:  {exc.diag.message_primary or exc}"]
+            conn.execute("RESET ALL")
+    if after:
         # Rows are loaded as they were dumped: the extensions' own triggers and foreign keys
         # (made by their scripts, before the data) must not fire on them.
-        options = f"{options or ''} -c session_replication_role=replica".strip()
-    if errors:
-        return errors
-    with open_session(dsn, read_only=False) as conn:
-        create_extensions(conn, plat, control_path, skip)
-    errors = _pg_restore(pg_restore, dsn, dump, rest, options, jobs, tick=tick, cancel=cancel)
-    if errors:
-        return errors
+        options = " ".join(
+            [f"-c extension_control_path={control_path}"] * bool(control_path) + ["-c session_replication_role=replica"]
+        )
+        errors = _pg_restore(pg_restore, dsn, dump, after, options, jobs, tick=tick, cancel=cancel)
+        if errors:
+            return errors
+    errors = []
     with open_session(dsn, read_only=False) as conn:
         for name in standin_names:
             for statement in plat.standins[name].deferred:
