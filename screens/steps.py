@@ -256,7 +256,11 @@ def verify_only(
 
 @dataclass
 class Phase1Result:
-    """Phase 1's findings: the inventory, the migration files, the remote history, the drift."""
+    """Phase 1's findings: the inventory, the migration files, the remote history, the drift.
+
+    ``against``: set when the folder held only the baseline (another target's Phase 3 archived
+    the old files), so the drift compares the target with the baseline, not with the old history.
+    """
 
     inventory: Inventory
     mset: MigrationSet | None
@@ -266,6 +270,7 @@ class Phase1Result:
     drift: drift.DriftReport | None = None
     drift_error: str | None = None
     notes: list[str] = field(default_factory=list)
+    against: dict | None = None
 
 
 def run_inventory(
@@ -296,6 +301,30 @@ def run_inventory(
     return inv, ident
 
 
+def replayed_baseline(ctx: WizardContext, mset: MigrationSet) -> dict | None:
+    """When the folder holds the baseline of the shared archive (its old files archived), what it is.
+
+    Another target's Phase 3 moved the superseded files to the archive folder, so the drift check
+    replays the baseline alone: it compares the target with the baseline, not with the old history.
+    """
+    import json
+
+    from wizard.archive.phase import MANIFEST_JSON
+
+    manifest = ctx.config.archive_dir / MANIFEST_JSON
+    if not manifest.is_file():
+        return None
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+        path, files = str(data["baseline"]["file"]), list(data["files"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    here = {f.filename for f in mset.files}
+    if path.rsplit("/", 1)[-1] not in here or any(f.get("name") in here for f in files):
+        return None
+    return {"baseline": path, "archived": len(files)}
+
+
 def run_inspect(
     ctx: WizardContext,
     on_kind: Say | None = None,
@@ -304,7 +333,11 @@ def run_inspect(
     cancel: threading.Event | None = None,
     say: Say | None = None,
 ) -> Phase1Result:
-    """Inventory, migration files, remote history, then drift; journals ``inspect.done`` and ``drift.checked``."""
+    """Inventory, migration files, remote history, then drift; journals ``inspect.done`` and ``drift.checked``.
+
+    Both are journaled once the drift check is over: cancelled (``x``) at any point, Phase 1
+    journals nothing and raises :class:`~wizard.inspect.inventory.Cancelled`.
+    """
     from wizard.errors import MigrationFileError, MissingHistoryTable
     from wizard.history import files as migrations
     from wizard.history import remote as history_mod
@@ -322,36 +355,48 @@ def run_inspect(
             hist, history_error = history_mod.read(conn, mset.versions if mset else None), None
         except MissingHistoryTable as exc:
             hist, history_error = None, exc.message
-        inventory.record(ctx.the_journal, ident, inv, mset, hist)
-        say(f"inventory journaled: {', '.join(f'{k} {inv.counts[k]}' for k in inventory.HEADLINE)}")
         result = Phase1Result(inv, mset, files_error, hist, history_error)
         if mset is None:
             result.drift_error = files_error
-            return result
-        say(f"drift: replaying {len(mset.files)} migration file(s) in a scratch database")
-        try:
-            report = drift.check(conn, mset, mirrored(ctx, conn), say, cancel)
-        except MigrationFileError as exc:
-            result.drift_error = str(exc)  # with its fix
-            return result
-    result.drift = report
-    record_drift(ctx, ident, report)
+        else:
+            result.against = replayed_baseline(ctx, mset)
+            if result.against:
+                say(
+                    f"drift: the folder holds the baseline {result.against['baseline']} "
+                    f"({result.against['archived']} old file(s) archived): comparing the target with the baseline"
+                )
+            say(f"drift: replaying {len(mset.files)} migration file(s) in a scratch database")
+            try:
+                result.drift = drift.check(conn, mset, mirrored(ctx, conn), say, cancel)
+            except MigrationFileError as exc:
+                result.drift_error = str(exc)  # with its fix
+        if result.drift is not None and result.drift.replay.cancelled:
+            raise inventory.Cancelled(
+                "Phase 1 cancelled during the drift check; nothing was recorded", "run Phase 1 again (g)"
+            )
+        inventory.record(ctx.the_journal, ident, inv, mset, hist)
+        say(f"inventory journaled: {', '.join(f'{k} {inv.counts[k]}' for k in inventory.HEADLINE)}")
+    report = result.drift
+    if report is None:
+        return result
+    record_drift(ctx, ident, report, result.against)
     found = len(report.parity.differences) if report.parity else 0
+    history = "the baseline" if result.against else "the history"
     say(
-        "drift: the history builds the target exactly"
+        f"drift: {history} builds the target exactly"
         if report.clean
-        else f"drift: {found} difference(s) between the target and its history"
+        else f"drift: {found} difference(s) between the target and {history}"
         if report.parity
         else f"drift: the history does not replay: {report.replay.failure.describe() if report.replay.failure else ''}"
     )
     return result
 
 
-def record_drift(ctx: WizardContext, ident: Identity, report: drift.DriftReport) -> None:
+def record_drift(ctx: WizardContext, ident: Identity, report: drift.DriftReport, against: dict | None = None) -> None:
     """Journal ``drift.checked`` (the engine's record, as ``consolidate drift`` writes it)."""
     from wizard.inspect import drift as drift_mod
 
-    drift_mod.record(ctx.the_journal, ident, report)
+    drift_mod.record(ctx.the_journal, ident, report, against)
 
 
 def phase_done(ctx: WizardContext, key: str) -> GateResult:
