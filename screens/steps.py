@@ -479,8 +479,53 @@ def archive_plan(ctx: WizardContext) -> ArchivePlan:
     return archive.plan_archive(ctx.config, ctx.the_journal, applied)
 
 
+@dataclass(frozen=True)
+class ArchiveView:
+    """Phase 3 for the chosen target: the plan, whether its journal records it, who archived the files.
+
+    ``archived_by``: the other target whose Phase 3 already moved every file (the archive folder is
+    shared); this target's Phase 3 then only records that evidence, as ``consolidate archive`` does.
+    """
+
+    plan: ArchivePlan
+    done: bool
+    archived_by: str | None = None
+
+    @property
+    def evidence_only(self) -> bool:
+        """Every file is already archived and the plan holds, but this target's journal does not say so yet."""
+        return not self.done and not self.plan.problems and bool(self.plan.items) and not self.plan.pending
+
+
+def archive_view(ctx: WizardContext) -> ArchiveView:
+    """:func:`archive_plan`, with this target's Phase 3 state and the target that already archived the files."""
+    from wizard.archive import phase as archive
+    from wizard.state.journal import Journal
+
+    plan = archive_plan(ctx)
+    done = archive.phase(ctx.the_journal, "archive").status == protocol.DONE
+    by = None
+    if not plan.pending:
+        for name in sorted(ctx.config.targets):
+            if name == ctx.chosen.name:
+                continue
+            other = archive.phase(Journal.for_target(ctx.config.state_dir, name), "archive")
+            if (
+                other.status == protocol.DONE
+                and other.record
+                and other.record.get("baseline") == plan.baseline.to_dict()
+            ):
+                by = name
+                break
+    return ArchiveView(plan, done, by)
+
+
 def run_archive(ctx: WizardContext, say: Say | None = None) -> tuple[ArchivePlan, ArchiveResult]:
-    """Plan and archive (:func:`wizard.archive.phase.archive`); returns the plan and the result."""
+    """Plan and archive (:func:`wizard.archive.phase.archive`); returns the plan and the result.
+
+    When another target's Phase 3 already moved every file, the same call moves nothing and
+    journals ``archive.done`` for this target: the evidence that the shared archive is done.
+    """
     from wizard.archive import phase as archive
 
     plan = archive_plan(ctx)
