@@ -439,6 +439,7 @@ class SquashView:
     history_files: int | None
     speedup: float | None
     differences: list[dict]
+    adopted_from: str | None = None  # the target the baseline was generated from, when this one adopted it
 
 
 def squash_view(ctx: WizardContext) -> SquashView | None:
@@ -464,6 +465,7 @@ def squash_view(ctx: WizardContext) -> SquashView | None:
         history_files=(prov.get("history") or {}).get("files"),
         speedup=prov.get("speedup"),
         differences=list(proof.get("differences") or []),
+        adopted_from=(ctx.the_journal.last(events.SQUASH_GENERATED) or {}).get("adopted_from"),
     )
 
 
@@ -562,7 +564,27 @@ def record_view(ctx: WizardContext, confirm: str | None = None) -> RecordView:
     with session(ctx) as (conn, ident):
         plan = record.plan_record(ctx.config, ctx.chosen, conn, ident, ctx.the_journal)
         gates = evaluate_record_gates(ctx.config, ctx.chosen, conn, ident, confirm)
+    if confirm is None:
+        gates = [confirmation_gate(ctx, ident.database) if g.name == "confirmed-name" else g for g in gates]
     return RecordView(plan, gates, ident.database)
+
+
+def confirmation_gate(ctx: WizardContext, database: str) -> GateResult:
+    """The ``confirmed-name`` gate in the wizard's words: the name is typed in a modal, not passed as ``--confirm``.
+
+    Once Phase 4 is done, the name typed before its commit (journaled with its gates) is what it shows.
+    """
+    from wizard.archive import phase as archive
+    from wizard.state.gates import failed, passed
+
+    state = archive.phase(ctx.the_journal, "record")
+    if state.status == protocol.DONE and state.record:
+        typed = next((g for g in state.record.get("gates") or [] if g.get("name") == "confirmed-name"), None)
+        if typed and typed.get("passed"):
+            return passed(
+                "confirmed-name", f"the database name {database} was typed before the commit ({state.record.get('ts')})"
+            )
+    return failed("confirmed-name", f"type the database name {database} when you record (g)")
 
 
 def run_record(ctx: WizardContext, typed_name: str, say: Say | None = None) -> RecordOutcome:
