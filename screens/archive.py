@@ -16,7 +16,7 @@ from textual.widgets import Button, DataTable, Static
 from .base import StepScreen
 from .confirm import ConfirmModal
 from .context import WizardContext
-from .steps import archive_plan, run_archive
+from .steps import ArchiveView, archive_view, run_archive
 
 if TYPE_CHECKING:
     from wizard.archive.phase import ArchivePlan, ArchiveResult
@@ -29,20 +29,21 @@ class ArchiveScreen(StepScreen):
 
     @dataclass
     class Planned(Message):
-        """The archive plan was read."""
+        """The archive plan was read, with this target's Phase 3 state."""
 
-        plan: ArchivePlan
+        view: ArchiveView
 
     @dataclass
     class Archived(Message):
         """The files were moved and the manifest written."""
 
-        plan: ArchivePlan
+        view: ArchiveView
         result: ArchiveResult
 
     def __init__(self, ctx: WizardContext) -> None:
         super().__init__(ctx)
         self.plan: ArchivePlan | None = None
+        self.view: ArchiveView | None = None
 
     def compose_content(self) -> ComposeResult:
         with Horizontal(classes="actions"):
@@ -61,15 +62,19 @@ class ArchiveScreen(StepScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="archive", description="archive plan")
     def load_plan(self) -> None:
-        self.post_message(self.Planned(archive_plan(self.ctx)))
+        self.post_message(self.Planned(archive_view(self.ctx)))
 
     @on(Planned)
     def _planned(self, event: Planned) -> None:
-        self.show_plan(event.plan)
+        self.show_plan(event.view.plan, event.view)
 
-    def show_plan(self, plan: ArchivePlan) -> None:
-        """The files, where each one is, and why archiving would be refused."""
-        self.plan = plan
+    def show_plan(self, plan: ArchivePlan, view: ArchiveView | None = None) -> None:
+        """The files, where each one is, and why archiving would be refused.
+
+        ``view`` (this target's Phase 3 state): when another target already archived every file,
+        one sentence says so and Run records that evidence for this target.
+        """
+        self.plan, self.view = plan, view
         table = self.query_one("#files", DataTable)
         table.clear()
         for item in plan.items:
@@ -82,11 +87,24 @@ class ArchiveScreen(StepScreen):
             f"baseline {plan.baseline.filename} stays"
         )
         problems = self.query_one("#problems", Static)
+        evidence_only = view is not None and view.evidence_only
         if plan.problems:
             problems.update(Text("\n".join(f"✘ {p}" for p in plan.problems), style="bold red"))
+        elif evidence_only:
+            assert view is not None
+            who = f"{view.archived_by}'s Phase 3" if view.archived_by else "an earlier run"
+            problems.update(
+                Text(
+                    f"All {len(plan.items)} file(s) were already archived by {who} (the archive folder is shared): "
+                    f"Run (g) records that evidence for {self.ctx.chosen.name}; nothing moves.",
+                    style="cyan",
+                )
+            )
         else:
             problems.update(Text("✔ nothing stands in the way", style="green") if plan.pending else "")
-        self.query_one("#run", Button).disabled = bool(plan.problems) or not plan.pending
+        run = self.query_one("#run", Button)
+        run.label = "Record the archive (g)" if evidence_only else "Archive files (g)"
+        run.disabled = bool(plan.problems) or not (plan.pending or evidence_only)
         if plan.manifest_path.exists():
             self.show_manifest(plan)
 
@@ -100,10 +118,13 @@ class ArchiveScreen(StepScreen):
         if button.disabled or any(w.is_running for w in self.workers):
             return
         count = len(self.plan.pending) if self.plan else 0
-        self.app.push_screen(
-            ConfirmModal(f"Move {count} migration file(s) to the archive folder and write the manifest?"),
-            self._confirmed,
-        )
+        question = f"Move {count} migration file(s) to the archive folder and write the manifest?"
+        if self.view is not None and self.view.evidence_only:
+            question = (
+                f"Record that the {len(self.view.plan.items)} file(s) are already archived "
+                f"(manifest checked) for {self.ctx.chosen.name}? Nothing moves."
+            )
+        self.app.push_screen(ConfirmModal(question), self._confirmed)
 
     def _confirmed(self, yes: bool | None) -> None:
         if yes:
@@ -114,10 +135,10 @@ class ArchiveScreen(StepScreen):
         _plan, result = run_archive(self.ctx, lambda m: self.say(f"Phase 3: {m}"))
         assert result.manifest_sha256 is not None  # archive() always writes the manifest
         self.say(f"Phase 3: {len(result.moved_now)} file(s) moved; manifest sha256 {result.manifest_sha256[:12]}…")
-        self.post_message(self.Archived(archive_plan(self.ctx), result))
+        self.post_message(self.Archived(archive_view(self.ctx), result))
 
     @on(Archived)
     def _archived(self, event: Archived) -> None:
-        self.show_plan(event.plan)
-        self.show_manifest(event.plan)
+        self.show_plan(event.view.plan, event.view)
+        self.show_manifest(event.view.plan)
         self.check_phase("archive")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.console import Group
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -63,6 +64,7 @@ class InspectScreen(StepScreen):
         super().__init__(ctx)
         self.counts: dict[str, int | None] = {}
         self.differences: list[Difference] = []
+        self.against: dict | None = None
 
     def compose_content(self) -> ComposeResult:
         with Horizontal(classes="actions"):
@@ -181,11 +183,32 @@ class InspectScreen(StepScreen):
         if report is None:
             detail.update(Text(f"drift not checked: {result.drift_error}", style="bold red"))
             return
+        self.against = result.against
+        history = "the baseline" if self.against else "the history"
         if report.parity is None:
             failure = report.replay.failure.describe() if report.replay.failure else "the replay was cancelled"
-            detail.update(Text(f"the history does not replay: {failure}", style="bold red"))
+            detail.update(Text(f"{history} does not replay: {failure}", style="bold red"))
             return
         self.show_differences(self.differences)
+
+    def against_sentence(self) -> Text | None:
+        """One sentence when the drift compared the target with the baseline (the old files archived elsewhere)."""
+        if not self.against:
+            return None
+        return Text(
+            f"Compared with the baseline {self.against['baseline']}: its {self.against['archived']} old file(s) "
+            "were already archived by another target's Phase 3, so the folder replays the baseline alone.",
+            style="cyan",
+        )
+
+    def show_detail(self, index: int) -> None:
+        """The highlighted difference's explanation and reconciling SQL (after the baseline sentence)."""
+        sentence = self.against_sentence()
+        if 0 <= index < len(self.differences):
+            shown: Group | Text = difference_detail(self.differences[index])
+        else:
+            shown = Text("no drift: the baseline builds exactly the target", style="green")
+        self.query_one("#detail", Static).update(Group(sentence, shown) if sentence else shown)
 
     def show_differences(self, differences: list[Difference]) -> None:
         """The drift table and the first difference's reconciling SQL."""
@@ -194,7 +217,10 @@ class InspectScreen(StepScreen):
         detail = self.query_one("#detail", Static)
         drift.clear()
         if not self.differences:
-            detail.update(Text("no drift: the history builds exactly the target", style="green"))
+            if self.against:
+                self.show_detail(-1)
+            else:
+                detail.update(Text("no drift: the history builds exactly the target", style="green"))
             return
         shown = self.differences[:MAX_DRIFT_ROWS]
         drift.add_rows((d.kind, d.name, STATUS_WORDS.get(d.status, d.status)) for d in shown)
@@ -202,9 +228,9 @@ class InspectScreen(StepScreen):
             more = len(self.differences) - len(shown)
             drift.add_row("…", f"{more} more: consolidate drift --json lists them all", "")
         self.differences = shown
-        detail.update(difference_detail(self.differences[0]))
+        self.show_detail(0)
 
     @on(DataTable.RowHighlighted, "#drift")
     def _difference_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if 0 <= event.cursor_row < len(self.differences):
-            self.query_one("#detail", Static).update(difference_detail(self.differences[event.cursor_row]))
+            self.show_detail(event.cursor_row)

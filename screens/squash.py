@@ -90,7 +90,14 @@ class SquashScreen(StepScreen):
             verdict.update("")
             return
         if view.proved:
-            verdict.update(Text(f"✔ {view.path} (version {view.version}) proved at 100 % parity", style="bold green"))
+            proved = Text(f"✔ {view.path} (version {view.version}) proved at 100 % parity", style="bold green")
+            if view.adopted_from and view.adopted_from != self.ctx.chosen.name:
+                proved.append(
+                    f"\nAdopted unchanged: one baseline per project, generated from {view.adopted_from} and proved "
+                    f"here against {self.ctx.chosen.name}.",
+                    style="cyan",
+                )
+            verdict.update(proved)
         elif view.proved is None:
             verdict.update(Text(f"{view.path} generated, not proved yet", style="yellow"))
         else:

@@ -256,7 +256,11 @@ def verify_only(
 
 @dataclass
 class Phase1Result:
-    """Phase 1's findings: the inventory, the migration files, the remote history, the drift."""
+    """Phase 1's findings: the inventory, the migration files, the remote history, the drift.
+
+    ``against``: set when the folder held only the baseline (another target's Phase 3 archived
+    the old files), so the drift compares the target with the baseline, not with the old history.
+    """
 
     inventory: Inventory
     mset: MigrationSet | None
@@ -266,6 +270,7 @@ class Phase1Result:
     drift: drift.DriftReport | None = None
     drift_error: str | None = None
     notes: list[str] = field(default_factory=list)
+    against: dict | None = None
 
 
 def run_inventory(
@@ -296,6 +301,30 @@ def run_inventory(
     return inv, ident
 
 
+def replayed_baseline(ctx: WizardContext, mset: MigrationSet) -> dict | None:
+    """When the folder holds the baseline of the shared archive (its old files archived), what it is.
+
+    Another target's Phase 3 moved the superseded files to the archive folder, so the drift check
+    replays the baseline alone: it compares the target with the baseline, not with the old history.
+    """
+    import json
+
+    from wizard.archive.phase import MANIFEST_JSON
+
+    manifest = ctx.config.archive_dir / MANIFEST_JSON
+    if not manifest.is_file():
+        return None
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+        path, files = str(data["baseline"]["file"]), list(data["files"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    here = {f.filename for f in mset.files}
+    if path.rsplit("/", 1)[-1] not in here or any(f.get("name") in here for f in files):
+        return None
+    return {"baseline": path, "archived": len(files)}
+
+
 def run_inspect(
     ctx: WizardContext,
     on_kind: Say | None = None,
@@ -304,7 +333,11 @@ def run_inspect(
     cancel: threading.Event | None = None,
     say: Say | None = None,
 ) -> Phase1Result:
-    """Inventory, migration files, remote history, then drift; journals ``inspect.done`` and ``drift.checked``."""
+    """Inventory, migration files, remote history, then drift; journals ``inspect.done`` and ``drift.checked``.
+
+    Both are journaled once the drift check is over: cancelled (``x``) at any point, Phase 1
+    journals nothing and raises :class:`~wizard.inspect.inventory.Cancelled`.
+    """
     from wizard.errors import MigrationFileError, MissingHistoryTable
     from wizard.history import files as migrations
     from wizard.history import remote as history_mod
@@ -322,36 +355,48 @@ def run_inspect(
             hist, history_error = history_mod.read(conn, mset.versions if mset else None), None
         except MissingHistoryTable as exc:
             hist, history_error = None, exc.message
-        inventory.record(ctx.the_journal, ident, inv, mset, hist)
-        say(f"inventory journaled: {', '.join(f'{k} {inv.counts[k]}' for k in inventory.HEADLINE)}")
         result = Phase1Result(inv, mset, files_error, hist, history_error)
         if mset is None:
             result.drift_error = files_error
-            return result
-        say(f"drift: replaying {len(mset.files)} migration file(s) in a scratch database")
-        try:
-            report = drift.check(conn, mset, mirrored(ctx, conn), say, cancel)
-        except MigrationFileError as exc:
-            result.drift_error = str(exc)  # with its fix
-            return result
-    result.drift = report
-    record_drift(ctx, ident, report)
+        else:
+            result.against = replayed_baseline(ctx, mset)
+            if result.against:
+                say(
+                    f"drift: the folder holds the baseline {result.against['baseline']} "
+                    f"({result.against['archived']} old file(s) archived): comparing the target with the baseline"
+                )
+            say(f"drift: replaying {len(mset.files)} migration file(s) in a scratch database")
+            try:
+                result.drift = drift.check(conn, mset, mirrored(ctx, conn), say, cancel)
+            except MigrationFileError as exc:
+                result.drift_error = str(exc)  # with its fix
+        if result.drift is not None and result.drift.replay.cancelled:
+            raise inventory.Cancelled(
+                "Phase 1 cancelled during the drift check; nothing was recorded", "run Phase 1 again (g)"
+            )
+        inventory.record(ctx.the_journal, ident, inv, mset, hist)
+        say(f"inventory journaled: {', '.join(f'{k} {inv.counts[k]}' for k in inventory.HEADLINE)}")
+    report = result.drift
+    if report is None:
+        return result
+    record_drift(ctx, ident, report, result.against)
     found = len(report.parity.differences) if report.parity else 0
+    history = "the baseline" if result.against else "the history"
     say(
-        "drift: the history builds the target exactly"
+        f"drift: {history} builds the target exactly"
         if report.clean
-        else f"drift: {found} difference(s) between the target and its history"
+        else f"drift: {found} difference(s) between the target and {history}"
         if report.parity
         else f"drift: the history does not replay: {report.replay.failure.describe() if report.replay.failure else ''}"
     )
     return result
 
 
-def record_drift(ctx: WizardContext, ident: Identity, report: drift.DriftReport) -> None:
+def record_drift(ctx: WizardContext, ident: Identity, report: drift.DriftReport, against: dict | None = None) -> None:
     """Journal ``drift.checked`` (the engine's record, as ``consolidate drift`` writes it)."""
     from wizard.inspect import drift as drift_mod
 
-    drift_mod.record(ctx.the_journal, ident, report)
+    drift_mod.record(ctx.the_journal, ident, report, against)
 
 
 def phase_done(ctx: WizardContext, key: str) -> GateResult:
@@ -394,6 +439,7 @@ class SquashView:
     history_files: int | None
     speedup: float | None
     differences: list[dict]
+    adopted_from: str | None = None  # the target the baseline was generated from, when this one adopted it
 
 
 def squash_view(ctx: WizardContext) -> SquashView | None:
@@ -419,6 +465,7 @@ def squash_view(ctx: WizardContext) -> SquashView | None:
         history_files=(prov.get("history") or {}).get("files"),
         speedup=prov.get("speedup"),
         differences=list(proof.get("differences") or []),
+        adopted_from=(ctx.the_journal.last(events.SQUASH_GENERATED) or {}).get("adopted_from"),
     )
 
 
@@ -434,8 +481,53 @@ def archive_plan(ctx: WizardContext) -> ArchivePlan:
     return archive.plan_archive(ctx.config, ctx.the_journal, applied)
 
 
+@dataclass(frozen=True)
+class ArchiveView:
+    """Phase 3 for the chosen target: the plan, whether its journal records it, who archived the files.
+
+    ``archived_by``: the other target whose Phase 3 already moved every file (the archive folder is
+    shared); this target's Phase 3 then only records that evidence, as ``consolidate archive`` does.
+    """
+
+    plan: ArchivePlan
+    done: bool
+    archived_by: str | None = None
+
+    @property
+    def evidence_only(self) -> bool:
+        """Every file is already archived and the plan holds, but this target's journal does not say so yet."""
+        return not self.done and not self.plan.problems and bool(self.plan.items) and not self.plan.pending
+
+
+def archive_view(ctx: WizardContext) -> ArchiveView:
+    """:func:`archive_plan`, with this target's Phase 3 state and the target that already archived the files."""
+    from wizard.archive import phase as archive
+    from wizard.state.journal import Journal
+
+    plan = archive_plan(ctx)
+    done = archive.phase(ctx.the_journal, "archive").status == protocol.DONE
+    by = None
+    if not plan.pending:
+        for name in sorted(ctx.config.targets):
+            if name == ctx.chosen.name:
+                continue
+            other = archive.phase(Journal.for_target(ctx.config.state_dir, name), "archive")
+            if (
+                other.status == protocol.DONE
+                and other.record
+                and other.record.get("baseline") == plan.baseline.to_dict()
+            ):
+                by = name
+                break
+    return ArchiveView(plan, done, by)
+
+
 def run_archive(ctx: WizardContext, say: Say | None = None) -> tuple[ArchivePlan, ArchiveResult]:
-    """Plan and archive (:func:`wizard.archive.phase.archive`); returns the plan and the result."""
+    """Plan and archive (:func:`wizard.archive.phase.archive`); returns the plan and the result.
+
+    When another target's Phase 3 already moved every file, the same call moves nothing and
+    journals ``archive.done`` for this target: the evidence that the shared archive is done.
+    """
     from wizard.archive import phase as archive
 
     plan = archive_plan(ctx)
@@ -472,7 +564,27 @@ def record_view(ctx: WizardContext, confirm: str | None = None) -> RecordView:
     with session(ctx) as (conn, ident):
         plan = record.plan_record(ctx.config, ctx.chosen, conn, ident, ctx.the_journal)
         gates = evaluate_record_gates(ctx.config, ctx.chosen, conn, ident, confirm)
+    if confirm is None:
+        gates = [confirmation_gate(ctx, ident.database) if g.name == "confirmed-name" else g for g in gates]
     return RecordView(plan, gates, ident.database)
+
+
+def confirmation_gate(ctx: WizardContext, database: str) -> GateResult:
+    """The ``confirmed-name`` gate in the wizard's words: the name is typed in a modal, not passed as ``--confirm``.
+
+    Once Phase 4 is done, the name typed before its commit (journaled with its gates) is what it shows.
+    """
+    from wizard.archive import phase as archive
+    from wizard.state.gates import failed, passed
+
+    state = archive.phase(ctx.the_journal, "record")
+    if state.status == protocol.DONE and state.record:
+        typed = next((g for g in state.record.get("gates") or [] if g.get("name") == "confirmed-name"), None)
+        if typed and typed.get("passed"):
+            return passed(
+                "confirmed-name", f"the database name {database} was typed before the commit ({state.record.get('ts')})"
+            )
+    return failed("confirmed-name", f"type the database name {database} when you record (g)")
 
 
 def run_record(ctx: WizardContext, typed_name: str, say: Say | None = None) -> RecordOutcome:

@@ -14,13 +14,14 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList
 
+from screens import steps
 from screens.app import WizardApp
 from screens.backup import BackupScreen
 from screens.confirm import TypeNameModal
 from screens.context import LogBook, WizardContext
 from screens.help import HelpScreen
 from screens.rollback import RollbackScreen
-from screens.steps import RecordView, SquashView, TargetInfo
+from screens.steps import ArchiveView, RecordView, SquashView, TargetInfo
 from screens.validate import ValidateScreen
 from wizard.archive import phase as archive
 from wizard.backup.take import BackupProgress
@@ -29,8 +30,10 @@ from wizard.checklist import items as checklist
 from wizard.db.connect import Identity
 from wizard.parity.diff import Difference
 from wizard.project import config
-from wizard.state import protocol
+from wizard.rollback.procedures import TYPE_NAME, RollbackOption
+from wizard.state import events, protocol
 from wizard.state.gates import failed, passed
+from wizard.state.journal import Journal
 
 SIZE = (80, 24)
 TOML = """
@@ -233,3 +236,158 @@ def test_type_name_modal_rejects_a_wrong_name(ctx: WizardContext, snap_compare) 
         await pilot.press(*"wrong", "enter")
 
     assert snap_compare(app_at(ctx, "record", "production"), terminal_size=SIZE, run_before=run_before)
+
+
+# --- production, after staging's rehearsal: the phases another target already did, and the rollbacks ----------
+
+DONE_BY = {
+    "backup": events.BACKUP_VERIFIED,
+    "inspect": events.INSPECTED,
+    "squash": events.SQUASH_PROVED,
+    "archive": events.ARCHIVE_DONE,
+    "record": events.RECORD_COMMITTED,
+}
+
+
+def production_at(ctx: WizardContext, step: str, *, including: bool = False) -> WizardApp:
+    """The app on production's ``step``, its journal recording every phase before it (``including``: it too)."""
+    journal = Journal.for_target(ctx.config.state_dir, "production")
+    checklist.tick(journal, "team_notified", operator="operator")
+    for key, event in DONE_BY.items():
+        if key == step and not including:
+            break
+        journal.append(event)
+        if key == step:
+            break
+    return app_at(ctx, step, "production")
+
+
+async def show(pilot: Pilot, selector: str) -> None:
+    """Scroll the step's content so that ``selector`` is in the picture."""
+    await pilot.pause()  # laid out first, so that the scroll reaches it
+    pilot.app.screen.query_one(selector).scroll_visible(animate=False, top=True)
+    await pilot.pause()
+
+
+def test_production_inspect_compares_with_the_baseline(ctx: WizardContext, snap_compare) -> None:
+    counts = {"tables": 7, "indexes": 16, "functions": 7, "policies": 18, "triggers": 2, "constraints": 19, "rows": 480}
+
+    async def run_before(pilot: Pilot) -> None:
+        screen = pilot.app.screen
+        screen.show_counts(counts)
+        screen.against = {"baseline": BASELINE, "archived": 14}
+        screen.show_differences([])
+        await show(pilot, "#detail")
+
+    assert snap_compare(production_at(ctx, "inspect"), terminal_size=SIZE, run_before=run_before)
+
+
+def test_production_squash_adopts_the_baseline(ctx: WizardContext, snap_compare) -> None:
+    view = SquashView(
+        path=BASELINE,
+        version="20250928100000",
+        text="-- consolidated baseline\nCREATE TABLE public.projects (\n    id uuid PRIMARY KEY\n);\n",
+        kinds={"table": "7/7", "index": "16/16", "function": "7/7", "policy": "18/18", "trigger": "2/2"},
+        proved=True,
+        reason="",
+        history_seconds=None,
+        baseline_seconds=0.058,
+        history_files=None,
+        speedup=None,
+        differences=[],
+        adopted_from="staging",
+    )
+
+    async def run_before(pilot: Pilot) -> None:
+        pilot.app.screen.show_view(view)
+        await show(pilot, "#verdict")
+
+    assert snap_compare(production_at(ctx, "squash"), terminal_size=SIZE, run_before=run_before)
+
+
+def test_production_archive_already_done_by_staging(ctx: WizardContext, snap_compare) -> None:
+    root = Path("/project")
+    baseline = archive.Baseline(BASELINE, "20250928100000", "ab" * 32, (), 1)
+    names = ["20250101090000_create_projects.sql", "20250103100000_create_videos.sql"]
+    items = [
+        archive.ArchiveItem(
+            n[:14], n, "cd" * 32, root / "supabase/migrations" / n, root / "supabase/migrations_archive" / n, True
+        )
+        for n in names
+    ]
+    plan = archive.ArchivePlan(
+        root, root / "supabase/migrations", root / "supabase/migrations_archive", baseline, items, True
+    )
+
+    async def run_before(pilot: Pilot) -> None:
+        pilot.app.screen.show_plan(plan, ArchiveView(plan, done=False, archived_by="staging"))
+
+    assert snap_compare(production_at(ctx, "archive"), terminal_size=SIZE, run_before=run_before)
+
+
+def test_production_record_after_commit(ctx: WizardContext, snap_compare) -> None:
+    plan = SimpleNamespace(
+        problems=[],
+        warnings=[],
+        state="recorded",
+        baseline=SimpleNamespace(version="20250928100000"),
+        render=lambda: "BEGIN;\n-- …\nCOMMIT;",
+    )
+    gates = [
+        passed("verified-backup", "backup of this target was verified and is 0.2 h old"),
+        passed("baseline-proved", f"the baseline {BASELINE} is unchanged and was proved at 100 % parity"),
+        passed("archive-done", "14 files archived"),
+        passed("confirmed-name", "the database name postgres was typed before the commit (2025-09-28T10:05:00Z)"),
+        passed("staging-rehearsal", "the protocol was rehearsed on staging target staging"),
+    ]
+    committed = SimpleNamespace(
+        record={
+            "seq": 9,
+            "transaction_s": 0.021,
+            "history_after": ["20250928100000"],
+            "moved_versions": ["20250101090000", "20250103100000"],
+        },
+        problems=[],
+    )
+
+    async def run_before(pilot: Pilot) -> None:
+        screen = pilot.app.screen
+        screen.show_view(RecordView(plan, gates, "postgres"))
+        screen.show_outcome(committed)
+
+    assert snap_compare(production_at(ctx, "record", including=True), terminal_size=SIZE, run_before=run_before)
+
+
+def test_rollback_screen_on_production(ctx: WizardContext, snap_compare, monkeypatch: pytest.MonkeyPatch) -> None:
+    options = [
+        RollbackOption(
+            "record",
+            "Undo Phase 4 (history row)",
+            "Production Rollback",
+            True,
+            "Phase 4 recorded baseline 20250928100000 at 2025-09-28T10:05:00Z",
+            TYPE_NAME,
+        ),
+        RollbackOption(
+            "archive",
+            "Undo Phase 3 (files back)",
+            "Immediate Rollback",
+            False,
+            "the baseline is still recorded on production, staging: undo Phase 4 there first",
+        ),
+        RollbackOption(
+            "restore",
+            "Disaster recovery (pg_restore)",
+            "Disaster Recovery",
+            True,
+            "backup taken 2025-09-28T10:00:00Z: shows the pg_restore command (the tool never restores production)",
+            runs=False,
+        ),
+    ]
+    monkeypatch.setattr(steps, "rollback_options", lambda _ctx: options)
+
+    async def run_before(pilot: Pilot) -> None:
+        pilot.app.push_screen(RollbackScreen(pilot.app.ctx))
+        await pilot.pause()
+
+    assert snap_compare(production_at(ctx, "record", including=True), terminal_size=SIZE, run_before=run_before)

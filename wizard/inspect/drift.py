@@ -80,8 +80,13 @@ def check(
         return DriftReport(result, compare(actual.result(), replayed, TARGET_LABEL, HISTORY_LABEL), standins)
 
 
-def record(journal: Journal, identity: Identity, report: DriftReport) -> dict:
-    """Journal ``drift.checked``: the replay's outcome and every difference with its explanation."""
+def record(journal: Journal, identity: Identity, report: DriftReport, against: dict | None = None) -> dict:
+    """Journal ``drift.checked``: the replay's outcome and every difference with its explanation.
+
+    ``against``: what the replayed folder held when it was not the old history, e.g. only the
+    baseline once another target's Phase 3 archived the files (``{"baseline": path, "archived": n}``).
+    """
+    extra = {"against": against} if against else {}
     return journal.append(
         events.DRIFT_CHECKED,
         identity=identity.to_dict(),
@@ -93,4 +98,5 @@ def record(journal: Journal, identity: Identity, report: DriftReport) -> dict:
             {"kind": d.kind, "name": d.name, "status": d.status, "explanation": d.explanation}
             for d in (report.parity.differences if report.parity else [])
         ],
+        **extra,
     )

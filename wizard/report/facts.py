@@ -153,6 +153,7 @@ def _drift_facts(drift: dict[str, Any] | None, proof: dict[str, Any] | None, fre
         "identical": drift.get("identical"),
         "differences": items,
         "fresh_environment_identical": fresh_identical,
+        "against": drift.get("against"),
     }
 
 

@@ -29,6 +29,38 @@ def _src(where: dict[str, Any] | None) -> str:
     return f" _(journal: `{where.get('event')}` seq {where.get('seq')}, {timestamp(where.get('ts'))})_"
 
 
+def _drift_lines(drift: dict[str, Any]) -> list[str]:
+    """The drift check's outcome; when another target's Phase 3 archived the old files first, it replayed
+    the baseline alone, and the report says so."""
+    lines: list[str] = []
+    against = drift.get("against")
+    if against:
+        lines += [
+            f"Drift was compared with the baseline `{against['baseline']}`, not with the old history: its "
+            f"{against['archived']} old file(s) were already archived by another target's Phase 3.",
+            "",
+        ]
+    if not drift["replay_ok"]:
+        failure = drift["replay_failure"] or "the replay stopped before the last file (cancelled)"
+        lines += [f"The migration history does not replay: {failure}{_src(drift['from'])}", ""]
+    elif not drift["differences"]:
+        builds = "the baseline" if against else "the history"
+        lines += [f"No drift: {builds} builds exactly the target.{_src(drift['from'])}", ""]
+    else:
+        replayed = "the baseline" if against else "the old history"
+        lines += [
+            f"Replaying {replayed} and comparing it with the target found {len(drift['differences'])} "
+            f"difference(s).{_src(drift['from'])}",
+            "",
+            "| Object | Drift | Resolution |",
+            "|---|---|---|",
+        ]
+        for d in drift["differences"]:
+            lines.append(f"| {d['kind']} `{_cell(d['name'])}` | {_cell(d['explanation'])} | {_cell(d['resolution'])} |")
+        lines.append("")
+    return lines
+
+
 def _cell(text: Any) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
@@ -244,21 +276,8 @@ def _validation_section(facts: dict[str, Any]) -> list[str]:
     drift = facts["drift"]
     if drift is None:
         lines += [f"Drift check: {NOT_MEASURED} (run `consolidate drift`).", ""]
-    elif not drift["replay_ok"]:
-        lines += [f"The migration history does not replay: {drift['replay_failure']}{_src(drift['from'])}", ""]
-    elif not drift["differences"]:
-        lines += [f"No drift: the history builds exactly the target.{_src(drift['from'])}", ""]
     else:
-        lines += [
-            f"Replaying the old history and comparing it with the target found {len(drift['differences'])} "
-            f"difference(s).{_src(drift['from'])}",
-            "",
-            "| Object | Drift | Resolution |",
-            "|---|---|---|",
-        ]
-        for d in drift["differences"]:
-            lines.append(f"| {d['kind']} `{_cell(d['name'])}` | {_cell(d['explanation'])} | {_cell(d['resolution'])} |")
-        lines.append("")
+        lines += _drift_lines(drift)
     lines += ["### Data Statements and Their Fate", ""]
     statements = facts["data_statements"]
     if facts["inventory"] is None:

@@ -59,7 +59,8 @@ PHASES: tuple[PhaseSpec, ...] = (
     PhaseSpec("squash", "Phase 2: consolidated migration", events.SQUASH_PROVED, (), (events.SQUASH_PROOF_FAILED,)),
     PhaseSpec("archive", "Phase 3: archive old migrations", events.ARCHIVE_DONE, (events.ARCHIVE_ROLLED_BACK,)),
     PhaseSpec("record", "Phase 4: production state update", events.RECORD_COMMITTED, (events.RECORD_ROLLED_BACK,)),
-    PhaseSpec("validate", "Post-execution validation", events.VALIDATED),
+    # Validation checks the recorded baseline: undoing Phase 4 afterwards undoes what it validated.
+    PhaseSpec("validate", "Post-execution validation", events.VALIDATED, (events.RECORD_ROLLED_BACK,)),
 )
 
 
@@ -76,7 +77,8 @@ def phase_state(spec: PhaseSpec, records: list[dict[str, Any]]) -> PhaseState:
     event = last["event"]
     when = last.get("ts", "?")
     if event in spec.undone:
-        return PhaseState(spec.key, spec.title, ROLLED_BACK, f"rolled back at {when}", last)
+        undone = "Phase 4 was undone" if spec.key == "validate" else "rolled back"
+        return PhaseState(spec.key, spec.title, ROLLED_BACK, f"{undone} at {when}", last)
     if event in spec.failure:
         reason = last.get("reason") or last.get("error") or "failed"
         return PhaseState(spec.key, spec.title, FAILED, f"failed at {when}: {reason}", last)
