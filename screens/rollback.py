@@ -86,10 +86,24 @@ class RollbackScreen(ModalScreen[bool]):
                 ConfirmModal("Move every archived file back to the migrations folder (sha256 checked)?"),
                 self._undo_archive_confirmed,
             )
+        elif key == "squash":
+            self.app.push_screen(
+                ConfirmModal("Remove the baseline file from the migrations folder (sha256 checked)?"),
+                self._undo_squash_confirmed,
+            )
         elif key == "record":
             self.prepare_record()
         elif key == "restore":
             self.prepare_restore(option)
+
+    def _undo_squash_confirmed(self, yes: bool | None) -> None:
+        if yes:
+            self.undo_squash()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="rollback", description="undo Phase 2")
+    def undo_squash(self) -> None:
+        result = steps.undo_squash(self.ctx)
+        self.post_message(self.Done(f"Phase 2 undone: {result.path} {'removed' if result.removed else 'already gone'}"))
 
     def _undo_archive_confirmed(self, yes: bool | None) -> None:
         if yes:

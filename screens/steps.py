@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # the engine's heavy modules (pglast, catalog) load when a st
     from wizard.record.phase import RecordOutcome, RecordPlan
     from wizard.rollback.procedures import RollbackOption
     from wizard.squash.phase import SquashOutcome
+    from wizard.squash.undo import SquashUndo
     from wizard.validate.phase import ValidationResult
 
 from .context import WizardContext
@@ -642,6 +643,13 @@ def undo_archive(ctx: WizardContext, say: Say | None = None) -> ArchiveResult:
     from wizard.rollback import procedures
 
     return procedures.undo_archive(ctx.config, ctx.the_journal, say or ctx.log.add)
+
+
+def undo_squash(ctx: WizardContext) -> SquashUndo:
+    """Undo Phase 2: the baseline file leaves the migrations folder, sha256 checked."""
+    from wizard.rollback import procedures
+
+    return procedures.undo_squash(ctx.config, ctx.the_journal)
 
 
 def record_rollback_sql(ctx: WizardContext) -> tuple[str, str]:

@@ -187,6 +187,8 @@ def test_whole_protocol_then_every_rollback_restores_the_start(
     assert code == 0, out
     assert history_state(dsn) == history_before  # the archive table is gone too
     assert cli(capsys, "rollback", "record", *project, "--confirm", "eav_staging")[0] == 0
+    code, out = cli(capsys, "rollback", "squash", *project)
+    assert code == 1 and "rollback archive" in out  # reverse order only: the files are still archived
     code, out = cli(capsys, "rollback", "archive", *project)
     assert code == 0, out
     assert files_state(root) == files_before
@@ -194,7 +196,15 @@ def test_whole_protocol_then_every_rollback_restores_the_start(
         0,
         "nothing to roll back: no archived file is waiting to go back\n",
     )
-    assert [s.status for s in protocol.states(journal)][3:5] == [protocol.ROLLED_BACK, protocol.ROLLED_BACK]
+    code, out = cli(capsys, "rollback", "squash", *project)
+    assert code == 0 and "removed" in out, out
+    # The folder holds exactly the 14 files of the history again, byte for byte; the baseline is gone.
+    assert {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in cfg.migrations_dir.iterdir()} == {
+        s["file"]: s["sha256"] for s in baseline.superseded
+    }
+    assert cli(capsys, "rollback", "squash", *project)[0] == 0  # nothing to roll back
+    statuses = [s.status for s in protocol.states(journal)]
+    assert statuses[2:5] == [protocol.ROLLED_BACK, protocol.ROLLED_BACK, protocol.ROLLED_BACK]
 
 
 def test_production_refuses_record_until_staging_rehearsed(

@@ -258,7 +258,10 @@ def test_ownership_by_another_role_fails_the_proof_and_says_why(fresh_db, make_p
     record = Journal.for_target(project / ".consolidate", "staging").last(events.SQUASH_PROOF_FAILED)
     assert record is not None and record["sha256"] == data["baseline"]["sha256"]
     assert any("cw_squash_owner" in d["explanation"] for d in record["differences"])
-    text = (project / data["baseline"]["path"]).read_text()
+    # Nothing unproved stays in the migrations folder: the baseline is set aside in the project's state.
+    assert not (project / data["baseline"]["path"]).exists()
+    assert record["set_aside"].startswith(".consolidate/staging/rejected/")
+    text = (project / record["set_aside"]).read_text()
     assert "dropped OWNER TO cw_squash_owner of TABLE public.owned" in text
 
 

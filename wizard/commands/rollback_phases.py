@@ -1,8 +1,9 @@
-"""``consolidate rollback archive`` and ``consolidate rollback record``: undo Phase 3 and Phase 4.
+"""``consolidate rollback record``, ``archive`` and ``squash``: undo Phase 4, Phase 3 and Phase 2.
 
 Rollbacks go in reverse order: ``rollback record`` first (one transaction: delete the baseline
 row, move the archived rows back whole), then ``rollback archive`` (every file back, each
-sha256 checked). Both are idempotent and resume a run that died midway.
+sha256 checked), then ``rollback squash`` (the baseline file leaves the migrations folder). All are
+idempotent and resume a run that died midway.
 
 Exit codes (docs/exit-codes.md): 0 rolled back, or nothing to roll back (never archived or
 recorded, or already rolled back: both actions alike), 1 refused or a check failed, 2 usage,
@@ -24,6 +25,7 @@ from wizard.errors import EXIT_DIFFERENCES, EXIT_OK
 from wizard.inspect import inventory
 from wizard.project import config as config_mod
 from wizard.record.gates import CONFIRMED_NAME
+from wizard.squash.undo import undo_squash
 from wizard.state import events
 from wizard.state.journal import Journal
 
@@ -41,6 +43,26 @@ def register_actions(actions: argparse._SubParsersAction) -> None:
     r.add_argument("--confirm", metavar="DBNAME", help="the target's database name, typed to confirm the write")
     r.add_argument("--dry-run", action="store_true", help="print the SQL, write nothing")
     r.set_defaults(run=run_record)
+
+    s = actions.add_parser(
+        "squash", help="undo Phase 2: remove the baseline file from the migrations folder (sha256 checked)"
+    )
+    add_project_options(s)
+    s.set_defaults(run=run_squash)
+
+
+def run_squash(args: argparse.Namespace, console: Console) -> int:
+    cfg = config_mod.load(args.project)
+    target = cfg.target(args.target)
+    result = undo_squash(cfg, Journal.for_target(cfg.state_dir, target.name))
+    if args.json:
+        print_json(console, result.to_dict())
+    elif result.already_done:
+        console.print("[green]nothing to roll back[/]: no baseline of Phase 2 is in the migrations folder")
+    else:
+        what = f"{result.path} removed" if result.removed else f"{result.path} was already gone"
+        console.print(f"[green]rolled back[/]: {what}; Phase 2 undone for {', '.join(result.targets)}")
+    return EXIT_OK
 
 
 def run_archive(args: argparse.Namespace, console: Console) -> int:

@@ -28,7 +28,9 @@ from wizard.db.connect import Identity
 from wizard.inspect import inventory
 from wizard.project.config import Config, Target
 from wizard.record.gates import CONFIRMED_NAME
-from wizard.state import protocol
+from wizard.squash.undo import SquashUndo
+from wizard.squash.undo import undo_squash as squash_undo
+from wizard.state import events, protocol
 from wizard.state.journal import Journal
 
 TYPE_NAME = "type-name"
@@ -114,6 +116,7 @@ def options(config: Config, target: Target, journal: Journal) -> list[RollbackOp
                 f"{files} archived file(s) go back to the migrations folder, each sha256 checked",
             )
         )
+    found.append(_squash_option(config, journal, still_archived(config)))
     try:
         backup = restore.restorable_backup(journal, config.root)
     except NoBackup as exc:
@@ -168,6 +171,34 @@ def undo_record(
 def rollback_sql(config: Config, target: Target, conn: psycopg.Connection, ident: Identity, journal: Journal) -> str:
     """The exact SQL that undoing Phase 4 would run."""
     return record.plan_rollback(config, target, conn, ident, journal).render()
+
+
+def still_archived(config: Config) -> list[str]:
+    """Targets whose Phase 3 is done (the archive folder is shared by all of them)."""
+    return [
+        name
+        for name in sorted(config.targets)
+        if _state(Journal.for_target(config.state_dir, name), "archive").status == protocol.DONE
+    ]
+
+
+def _squash_option(config: Config, journal: Journal, archived: list[str]) -> RollbackOption:
+    title, seed = "Undo Phase 2 (baseline file out)", "Immediate Rollback"
+    generated = journal.last(events.SQUASH_GENERATED)
+    squashed = _state(journal, "squash")
+    if generated is None or squashed.status == protocol.ROLLED_BACK or not (config.root / generated["path"]).exists():
+        return RollbackOption("squash", title, seed, False, "no baseline of Phase 2 is in the migrations folder")
+    if archived:
+        reason = f"the files it supersedes are archived on {', '.join(archived)}: undo Phase 3 first"
+        return RollbackOption("squash", title, seed, False, reason)
+    return RollbackOption(
+        "squash", title, seed, True, f"{generated['path']} leaves the migrations folder (sha256 checked)"
+    )
+
+
+def undo_squash(config: Config, journal: Journal) -> SquashUndo:
+    """Undo Phase 2 (:func:`wizard.squash.undo.undo_squash`)."""
+    return squash_undo(config, journal)
 
 
 def undo_archive(config: Config, journal: Journal, progress: Any = None) -> archive.ArchiveResult:

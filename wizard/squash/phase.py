@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from wizard.platform.shadow import Shadow
 from wizard.project.config import Config, Target
 from wizard.squash import baseline as baseline_mod
 from wizard.squash import prove as prove_mod
+from wizard.squash.undo import set_aside
 from wizard.state import events
 from wizard.state.journal import Journal
 
@@ -113,7 +115,13 @@ def squash(
         progress=say,
         cancel=cancel,
     )
-    record = prove_mod.record(journal, proof, baseline_mod.relative(config, made.path), made.version)
+    extra = {}
+    if not proof.proved and made.path.exists():
+        # Nothing unproved stays in the migrations folder: the next `supabase db push` would run it.
+        aside = set_aside(config, target.name, made.path)
+        extra["set_aside"] = os.path.relpath(aside, config.root)
+        say(f"the baseline failed its proof: moved out of the migrations folder to {extra['set_aside']}")
+    record = prove_mod.record(journal, proof, baseline_mod.relative(config, made.path), made.version, **extra)
     return SquashOutcome(made, proof, snap, record)
 
 

@@ -276,7 +276,7 @@ def prove(
     )
 
 
-def record(journal: Journal, proof: Proof, relative_path: str, version: str) -> dict[str, Any]:
+def record(journal: Journal, proof: Proof, relative_path: str, version: str, **extra: Any) -> dict[str, Any]:
     """Journal ``squash.proved`` or ``squash.proof_failed`` with per-kind N/N counts and timings."""
     event = events.SQUASH_PROVED if proof.proved else events.SQUASH_PROOF_FAILED
     evidence = proof.to_dict()
@@ -293,4 +293,5 @@ def record(journal: Journal, proof: Proof, relative_path: str, version: str) -> 
             {"kind": d["kind"], "name": d["name"], "status": d["status"], "explanation": d["explanation"]}
             for d in differences
         ],
+        **extra,
     )

@@ -17,6 +17,7 @@ BACKUP_PRUNED = "backup.pruned"  # an old backup file removed by prune-backups: 
 SQUASH_GENERATED = "squash.generated"  # baseline file written: path, version, sha256, superseded files
 SQUASH_PROVED = "squash.proved"  # baseline applied to a scratch DB and 100 % parity with the target
 SQUASH_PROOF_FAILED = "squash.proof_failed"
+SQUASH_ROLLED_BACK = "squash.rolled_back"  # the baseline file removed (undo Phase 2), or set aside after a failed proof
 
 ARCHIVE_DONE = "archive.done"  # superseded files moved, manifest written
 ARCHIVE_ROLLED_BACK = "archive.rolled_back"

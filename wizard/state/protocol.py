@@ -56,7 +56,13 @@ class PhaseSpec:
 PHASES: tuple[PhaseSpec, ...] = (
     PhaseSpec("backup", "Backup (pg_dump, verified)", events.BACKUP_VERIFIED, (), (events.BACKUP_VERIFICATION_FAILED,)),
     PhaseSpec("inspect", "Phase 1: schema export & validation", events.INSPECTED),
-    PhaseSpec("squash", "Phase 2: consolidated migration", events.SQUASH_PROVED, (), (events.SQUASH_PROOF_FAILED,)),
+    PhaseSpec(
+        "squash",
+        "Phase 2: consolidated migration",
+        events.SQUASH_PROVED,
+        (events.SQUASH_ROLLED_BACK,),
+        (events.SQUASH_PROOF_FAILED,),
+    ),
     PhaseSpec("archive", "Phase 3: archive old migrations", events.ARCHIVE_DONE, (events.ARCHIVE_ROLLED_BACK,)),
     PhaseSpec("record", "Phase 4: production state update", events.RECORD_COMMITTED, (events.RECORD_ROLLED_BACK,)),
     # Validation checks the recorded baseline: undoing Phase 4 afterwards undoes what it validated.
