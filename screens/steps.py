@@ -71,12 +71,19 @@ def shadow(ctx: WizardContext) -> shadow_mod.Shadow:
     return shadow_mod.for_config(ctx.config)
 
 
-def mirrored(ctx: WizardContext, conn: psycopg.Connection) -> shadow_mod.Shadow:
+def mirrored(ctx: WizardContext, conn: psycopg.Connection, *, starting_privileges: bool = True) -> shadow_mod.Shadow:
     """The shadow server, its scratch databases starting as the chosen target's platform layer."""
     from wizard.history import files as migrations
 
     folder = migrations.discover(ctx.config.migrations_dir)
-    return shadow_mod.for_target(ctx.config, conn, target_dsn(ctx), ctx.chosen.name, folder.statement_texts())
+    return shadow_mod.for_target(
+        ctx.config,
+        conn,
+        target_dsn(ctx),
+        ctx.chosen.name,
+        folder.statement_texts(),
+        starting_privileges=starting_privileges,
+    )
 
 
 @dataclass(frozen=True)
@@ -421,7 +428,14 @@ def run_squash(ctx: WizardContext, cancel: threading.Event | None = None, say: S
 
     with session(ctx) as (conn, ident):
         return squash(
-            ctx.config, ctx.chosen, conn, target_dsn(ctx), ident, mirrored(ctx, conn), progress=say, cancel=cancel
+            ctx.config,
+            ctx.chosen,
+            conn,
+            target_dsn(ctx),
+            ident,
+            mirrored(ctx, conn, starting_privileges=False),
+            progress=say,
+            cancel=cancel,
         )
 
 

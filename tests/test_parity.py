@@ -241,6 +241,7 @@ def test_a_check_constraint_rerendered_by_a_dump_round_trip_is_identical(fresh_d
             )
     assert defs[0] != defs[1]  # the server re-renders the expression after a dump round trip...
     assert compare(_snap(fresh_db), _snap(other_db)).identical  # ...and parity compares its meaning
+    assert _snap(fresh_db).fingerprint() == _snap(other_db).fingerprint()  # so does a backup's fingerprint
 
 
 def test_a_changed_varchar_check_is_still_found(fresh_db, other_db):
@@ -253,3 +254,4 @@ def test_a_changed_varchar_check_is_still_found(fresh_db, other_db):
     )
     result = compare(_snap(fresh_db), _snap(other_db))
     assert [d.name for d in result.differences] == ["public.codes.codes_code_check"]
+    assert _snap(fresh_db).fingerprint() != _snap(other_db).fingerprint()

@@ -244,3 +244,19 @@ def test_an_older_server_target_with_its_own_platform(second_shadow: Shadow, mak
     finally:
         for f in files:
             f.unlink(missing_ok=True)
+
+
+def test_toc_reads_multi_word_entry_kinds() -> None:
+    from wizard.platform import toc
+
+    listing = (
+        "12; 2606 16500 CHECK CONSTRAINT public audit_logs audit_logs_actor_type_check postgres\n"
+        "13; 2606 16501 FK CONSTRAINT public child child_parent_fkey postgres\n"
+        "14; 1259 16502 TABLE auth users supabase_auth_admin\n"
+    )
+    entries = toc.parse(listing)
+    assert [(e.desc, e.schema) for e in entries] == [
+        ("CHECK CONSTRAINT", "public"),
+        ("FK CONSTRAINT", "public"),
+        ("TABLE", "auth"),
+    ]

@@ -24,21 +24,7 @@ import json
 from typing import Any
 
 from wizard.catalog.model import SchemaObject
-
-#: Parse-tree keys that say where, not what.
-_LOCATIONS = ("location", "stmt_len", "stmt_location", "list_start", "list_end")
-
-
-def _strip_locations(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {
-            k: _strip_locations(v)
-            for k, v in node.items()
-            if k not in ("location", "stmt_len", "stmt_location", "list_start", "list_end")
-        }
-    if isinstance(node, list):
-        return [_strip_locations(v) for v in node]
-    return node
+from wizard.catalog.shapes import check_shape, strip_locations
 
 
 def _unqualify(node: Any, qualifier: str | None) -> Any:
@@ -69,40 +55,7 @@ def query_shape(query: str) -> str | None:
         tree = json.loads(parser.parse_sql_json(query))
     except Exception:
         return None
-    return json.dumps(_unqualify(_strip_locations(tree["stmts"]), None), sort_keys=True)
-
-
-def _distribute_array_casts(node: Any) -> Any:
-    """``(ARRAY[a, b])::t[]`` as ``ARRAY[(a)::t, (b)::t]``: how a dump round trip re-renders it."""
-    if isinstance(node, list):
-        return [_distribute_array_casts(v) for v in node]
-    if not isinstance(node, dict):
-        return node
-    cast = node.get("TypeCast")
-    if cast and "A_ArrayExpr" in cast.get("arg", {}) and cast.get("typeName", {}).get("arrayBounds"):
-        element_type = {k: v for k, v in cast["typeName"].items() if k != "arrayBounds"}
-        elements = cast["arg"]["A_ArrayExpr"].get("elements", [])
-        return {
-            "A_ArrayExpr": {
-                "elements": [
-                    {"TypeCast": {"arg": _distribute_array_casts(e), "typeName": element_type}} for e in elements
-                ]
-            }
-        }
-    return {k: _distribute_array_casts(v) for k, v in node.items()}
-
-
-def check_shape(definition: str) -> str | None:
-    """A canonical form of a CHECK constraint's definition, or None if it is not one or does not parse."""
-    if not definition.startswith("CHECK "):
-        return None
-    from pglast import parser  # here: importing pglast slows the start-up of every command
-
-    try:
-        tree = json.loads(parser.parse_sql_json(f"ALTER TABLE cw ADD CONSTRAINT cw {definition}"))
-    except Exception:
-        return None
-    return json.dumps(_distribute_array_casts(_strip_locations(tree["stmts"])), sort_keys=True)
+    return json.dumps(_unqualify(strip_locations(tree["stmts"]), None), sort_keys=True)
 
 
 def rerendered(a: SchemaObject, b: SchemaObject) -> bool:

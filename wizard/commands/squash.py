@@ -117,7 +117,9 @@ def run(args: argparse.Namespace, console: Console) -> int:
         cfg, target = session.config, session.target
         dsn = config_mod.resolve_dsn(target.source, shadow_mod.embedded_dsn(cfg))
         history = migrations.discover(cfg.migrations_dir)
-        shadow = shadow_mod.for_target(cfg, session.conn, dsn, target.name, history.statement_texts())
+        shadow = shadow_mod.for_target(
+            cfg, session.conn, dsn, target.name, history.statement_texts(), starting_privileges=False
+        )
         if not args.json:
             status = console.status("squashing")
             status.start()

@@ -416,6 +416,7 @@ def restore_layers(
     standin_names: tuple[str, ...] = (),
     tick: Callable[[], None] | None = None,
     cancel: threading.Event | None = None,
+    undo: tuple[str, ...] = (),
 ) -> list[str]:
     """Restore ``dump`` into ``dsn``: schemas, the target's extensions, the schema, then rows and the rest.
 
@@ -427,6 +428,7 @@ def restore_layers(
         user_layer: Restore the user's layer too (a backup); else only the platform (a mirror).
         skip: Objects the user's layer creates itself, as ``(kind, name)``: not pre-created.
         standin_names: Extensions created from generated stand-ins (their deferred triggers follow).
+        undo: Statements run last (a mirror only): the user's layer's own changes to the platform undone.
 
     Returns:
         The errors met (none on success).
@@ -473,6 +475,12 @@ def restore_layers(
                     conn.execute(statement)
                 except psycopg.Error as exc:
                     errors.append(f"stand-in for {name}: {exc.diag.message_primary or exc}")
+        for statement in undo if not user_layer else ():
+            try:
+                with conn.transaction():
+                    conn.execute(statement)
+            except psycopg.Error:
+                continue  # it changed nothing the platform had (a grant to a role the history created)
     return errors
 
 

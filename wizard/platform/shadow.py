@@ -50,15 +50,20 @@ class Shadow:
     standin_root: Path | None = None
     platform: mirror.Platform | None = None
     skip: frozenset[tuple[str, str]] = frozenset()
+    undo: tuple[str, ...] = ()
     _version: int | None = None
 
-    def mirroring(self, platform: mirror.Platform, skip: frozenset[tuple[str, str]] = frozenset()) -> Shadow:
+    def mirroring(
+        self, platform: mirror.Platform, skip: frozenset[tuple[str, str]] = frozenset(), undo: tuple[str, ...] = ()
+    ) -> Shadow:
         """This server, whose scratch databases start as ``platform`` (the target's platform layer).
 
         Args:
             skip: Objects the user's layer creates itself, as ``(kind, name)``: not pre-created.
+            undo: Statements that take the platform back to before the user's layer changed it (the
+                inverse of its ``ALTER DEFAULT PRIVILEGES``, last first).
         """
-        return replace(self, platform=platform, skip=frozenset(skip))
+        return replace(self, platform=platform, skip=frozenset(skip), undo=tuple(undo))
 
     def dsn_for(self, dbname: str) -> str:
         """The admin DSN pointed at another database of the same server."""
@@ -158,7 +163,7 @@ class Shadow:
     ) -> tuple[str, str | None]:
         """The template database holding ``plat`` (built on first use); and the control path its clones need."""
         control_path, standin_names = self.extension_path(plat)
-        key = plat.digest + "|" + repr(sorted(skip)) + "|" + (control_path or "")
+        key = plat.digest + "|" + repr(sorted(skip)) + "|" + (control_path or "") + "|" + "\n".join(self.undo)
         name = "cw_mirror_" + hashlib.sha256(key.encode()).hexdigest()[:12]
         with self._admin() as conn:
             conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (name,))
@@ -176,6 +181,7 @@ class Shadow:
                         user_layer=False,
                         skip=skip,
                         standin_names=tuple(n for n in standin_names if ("EXTENSION", n) not in skip),
+                        undo=self.undo,
                     )
                     if errors:
                         conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(building)))
@@ -328,6 +334,32 @@ def objects_created(statements: list[tuple[str, str]]) -> frozenset[tuple[str, s
     return frozenset(found)
 
 
+def default_privileges_undone(statements: list[tuple[str, str]]) -> tuple[str, ...]:
+    """The inverse of each ``ALTER DEFAULT PRIVILEGES ... REVOKE`` of the user's layer, last first.
+
+    The target's default privileges are those at the end of its history; objects the history
+    created earlier got the ones in force before it changed them (Supabase grants ``anon`` and
+    ``authenticated`` by default; a hardening migration revokes them). Granting back what the
+    history revoked gives the scratch database the privileges the history started from.
+    """
+    import pglast
+    from pglast.stream import RawStream
+
+    undo = []
+    for node, text in statements:
+        if node != "AlterDefaultPrivilegesStmt":
+            continue
+        try:
+            stmt = pglast.parse_sql(text)[0].stmt
+        except pglast.parser.ParseError:
+            continue
+        if not isinstance(stmt, pglast.ast.AlterDefaultPrivilegesStmt) or stmt.action is None or stmt.action.is_grant:
+            continue  # a GRANT may repeat what the platform already grants: undoing it would take that away
+        stmt.action.is_grant = True
+        undo.append(RawStream()(stmt))
+    return tuple(reversed(undo))
+
+
 def mirror_target(
     shadow: Shadow,
     conn: psycopg.Connection,
@@ -335,22 +367,36 @@ def mirror_target(
     state_dir: Path,
     target: str,
     statements: list[tuple[str, str]] | None = None,
+    *,
+    starting_privileges: bool = True,
 ) -> Shadow:
     """``shadow`` with the target's platform (read now from ``conn`` / ``dsn``) under every scratch database.
 
     Args:
         statements: The user's layer as ``(node, text)``; extensions it creates without IF NOT
             EXISTS are left to it.
+        starting_privileges: Grant back the default privileges ``statements`` revoke, so that a
+            replayed history starts from the privileges it started from (drift, a fresh
+            environment); False for a baseline, which states every privilege it needs (the proof).
     """
     real = shadow.real_extensions()
     plat = mirror.read_platform(
         conn, dsn, private_dir(state_dir / target / "platform"), lambda e: (e.name, e.version) in real
     )
-    return shadow.mirroring(plat, objects_created(statements or []))
+    undo = default_privileges_undone(statements or []) if starting_privileges else ()
+    return shadow.mirroring(plat, objects_created(statements or []), undo)
 
 
 def for_target(
-    config: Config, conn: psycopg.Connection, dsn: str, target: str, statements: list[tuple[str, str]] | None = None
+    config: Config,
+    conn: psycopg.Connection,
+    dsn: str,
+    target: str,
+    statements: list[tuple[str, str]] | None = None,
+    *,
+    starting_privileges: bool = True,
 ) -> Shadow:
     """The project's shadow server, its scratch databases starting as ``target``'s platform layer."""
-    return mirror_target(for_config(config), conn, dsn, config.state_dir, target, statements)
+    return mirror_target(
+        for_config(config), conn, dsn, config.state_dir, target, statements, starting_privileges=starting_privileges
+    )

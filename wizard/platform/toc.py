@@ -13,6 +13,11 @@ from dataclasses import dataclass
 _DESCRIPTIONS = sorted(
     (
         "ACCESS METHOD",
+        "CHECK CONSTRAINT",
+        "PROCEDURAL LANGUAGE",
+        "SECURITY LABEL",
+        "SHELL TYPE",
+        "SUBSCRIPTION TABLE",
         "DATABASE PROPERTIES",
         "DEFAULT ACL",
         "EVENT TRIGGER",

@@ -104,17 +104,22 @@ def squash(
     made = baseline_mod.generate(
         config, target, conn, dsn, identity, snap, mset, journal, include_data, progress=say, cancel=cancel
     )
-    proof = prove_mod.prove(
-        made.path,
-        snap,
-        made.superseded,
-        shadow,
-        data_rows=made.data.rows,
-        data_statements=made.data.statements,
-        rounds=rounds,
-        progress=say,
-        cancel=cancel,
-    )
+    try:
+        proof = prove_mod.prove(
+            made.path,
+            snap,
+            made.superseded,
+            shadow,
+            data_rows=made.data.rows,
+            data_statements=made.data.statements,
+            rounds=rounds,
+            progress=say,
+            cancel=cancel,
+        )
+    except BaseException:
+        if made.path.exists():
+            set_aside(config, target.name, made.path)  # never proved: it must not stay where `db push` runs it
+        raise
     extra = {}
     if not proof.proved and made.path.exists():
         # Nothing unproved stays in the migrations folder: the next `supabase db push` would run it.
