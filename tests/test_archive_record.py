@@ -205,6 +205,9 @@ def test_whole_protocol_then_every_rollback_restores_the_start(
     assert cli(capsys, "rollback", "squash", *project)[0] == 0  # nothing to roll back
     statuses = [s.status for s in protocol.states(journal)]
     assert statuses[2:5] == [protocol.ROLLED_BACK, protocol.ROLLED_BACK, protocol.ROLLED_BACK]
+    # The module's project goes on with a proved baseline (the next test adopts it for production).
+    code, out = cli(capsys, "squash", *project, "--rounds", "1")
+    assert code == 0, out
 
 
 def test_production_refuses_record_until_staging_rehearsed(
