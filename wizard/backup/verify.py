@@ -313,19 +313,8 @@ def _step_restore(
     dsn = context["cleanup"].enter_context(shadow.scratch("verify", bootstrap=False))
     context["scratch_dsn"] = dsn
     conninfo, env = tools.child_env(dsn)
-    scratch_name = parse(dsn).get("dbname")
     started = time.monotonic()
-    polled = [0.0]
-
-    def tick() -> None:
-        # Progress is the copy's size against the target's at backup time; polled twice a
-        # second, because pg_restore --verbose slows a restore measurably.
-        now = time.monotonic()
-        if now - polled[0] < 0.5:
-            return
-        polled[0] = now
-        size = admin.execute("SELECT pg_database_size(%s)", (scratch_name,)).fetchone()[0]
-        say(VerifyProgress("restore", "bytes", min(size, record.database_size), record.database_size, now - started))
+    tick = _size_ticker(admin, dsn, record, say, started)
 
     argv = [str(tool.path), f"--jobs={jobs}", "--no-password", f"--dbname={conninfo}", str(path)]
     run = tools.ToolRun(argv, env).start()
@@ -352,6 +341,31 @@ def _step_restore(
         )
     summary = f"restored with {jobs} parallel jobs in {evidence['duration_s']:.1f} s"
     return StepResult("restore", True, summary, evidence)
+
+
+def _size_ticker(
+    admin: psycopg.Connection,
+    dsn: str,
+    record: BackupRecord,
+    say: Callable[[VerifyProgress], None],
+    started: float,
+) -> Callable[[], None]:
+    """Restore progress: the copy's size against the target's at backup time.
+
+    Polled twice a second, because ``pg_restore --verbose`` slows a restore measurably.
+    """
+    scratch_name = parse(dsn).get("dbname")
+    polled = [0.0]
+
+    def tick() -> None:
+        now = time.monotonic()
+        if now - polled[0] < 0.5:
+            return
+        polled[0] = now
+        size = scalar(admin.execute("SELECT pg_database_size(%s)", (scratch_name,)))
+        say(VerifyProgress("restore", "bytes", min(size, record.database_size), record.database_size, now - started))
+
+    return tick
 
 
 def _platform(record: BackupRecord, root: Path) -> mirror.Platform | None:
@@ -383,17 +397,8 @@ def _restore_on_platform(
         created_roles = roles.create_missing(writer, platform.roles)
     dsn = context["cleanup"].enter_context(shadow.scratch("verify", bootstrap=False))
     context["scratch_dsn"] = dsn
-    scratch_name = parse(dsn).get("dbname")
     started = time.monotonic()
-    polled = [0.0]
-
-    def tick() -> None:
-        now = time.monotonic()
-        if now - polled[0] < 0.5:
-            return
-        polled[0] = now
-        size = scalar(admin.execute("SELECT pg_database_size(%s)", (scratch_name,)))
-        say(VerifyProgress("restore", "bytes", min(size, record.database_size), record.database_size, now - started))
+    tick = _size_ticker(admin, dsn, record, say, started)
 
     errors = mirror.restore_layers(
         dsn,

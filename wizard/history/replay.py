@@ -165,6 +165,14 @@ def _failure(migration: MigrationFile, stmt: Statement, exc: psycopg.Error) -> R
     )
 
 
+def _stopped(conn: psycopg.Connection, migration: MigrationFile, stmt: Statement, exc: psycopg.Error) -> ReplayFailure:
+    """The failure of ``stmt``, with the file's open transaction rolled back (as the CLI does)."""
+    failure = _failure(migration, stmt, exc)
+    if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        conn.execute("ROLLBACK")
+    return failure
+
+
 def _one_by_one(migration: MigrationFile) -> bool:
     """Whether the CLI sends this file statement by statement, outside a transaction of its own."""
     if any(_TRANSACTION_CONTROL.match(s.text.lstrip()) for s in migration.statements if s.category == "transaction"):
@@ -189,10 +197,7 @@ def _apply(conn: psycopg.Connection, migration: MigrationFile) -> ReplayFailure 
             try:
                 conn.execute(stmt.text)
             except psycopg.Error as exc:
-                failure = _failure(migration, stmt, exc)
-                if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-                    conn.execute("ROLLBACK")
-                return failure
+                return _stopped(conn, migration, stmt, exc)
         if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
             conn.execute("COMMIT")
         _history_row(conn, migration)
@@ -219,10 +224,7 @@ def _apply(conn: psycopg.Connection, migration: MigrationFile) -> ReplayFailure 
             else:
                 conn.execute(stmt.text)
         except psycopg.Error as exc:
-            failure = _failure(migration, stmt, exc)
-            if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-                conn.execute("ROLLBACK")
-            return failure
+            return _stopped(conn, migration, stmt, exc)
     try:
         _history_row(conn, migration)
     except psycopg.Error as exc:
