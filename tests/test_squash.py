@@ -392,3 +392,20 @@ def test_production_adopts_the_baseline_after_staging_archived(project: Path, sq
     finally:
         with contextlib.redirect_stdout(io.StringIO()):
             assert main(["rollback", "archive", "--project", str(project), "--target", "staging"]) == 0
+
+
+def test_drift_after_squash_replays_the_history_not_the_baseline_beside_it(fresh_db, make_project, capsys) -> None:
+    files = {
+        "20240101000000_t.sql": "create table public.t (id int primary key);",
+        "20240102000000_u.sql": "alter table public.t add column name text;",
+    }
+    for text in files.values():
+        run_sql(fresh_db, text)
+    project = make_project(fresh_db, files)
+    assert main(["squash", "--project", str(project), "--rounds", "1"]) == 0
+    capsys.readouterr()
+    assert len(list((project / "supabase" / "migrations").iterdir())) == 3  # the baseline beside the history
+    code = main(["drift", "--project", str(project), "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 0, data["replay"]["failure"]
+    assert data["replay"]["applied"] == list(files)  # the baseline would re-create what the history built

@@ -83,5 +83,15 @@ def _notes(console: Console, mset: migrations.MigrationSet, report: drift.DriftR
             console.print(
                 Text.assemble(("ignored by the Supabase CLI: ", "yellow"), f"{f.filename} ({CLI_RULE}): {what}")
             )
+    history = mset.history()
+    for f in mset.files:
+        if f not in history:
+            console.print(
+                Text.assemble(
+                    ("not replayed: ", "yellow"),
+                    f"{f.filename}, this tool's baseline: the files it replaces are still in the folder "
+                    "(Phase 3 moves them); drift compares the target with them",
+                )
+            )
     for line in report.standins.warnings() if report.standins else []:
         console.print(Text.assemble(("warning: ", "yellow"), line))

@@ -32,6 +32,22 @@ NO_TRANSACTION_NODES = {
 }
 
 
+#: The first line and the name of the baseline this tool writes (Phase 2).
+BASELINE_MARKER = "-- consolidation-wizard baseline"
+BASELINE_NAME = "consolidated_production_schema"
+
+
+def is_baseline(path: Path) -> bool:
+    """Whether ``path`` is a baseline written by this tool (by name and first line)."""
+    if not path.name.endswith(f"_{BASELINE_NAME}.sql"):
+        return False
+    try:
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            return handle.readline().rstrip("\n") == BASELINE_MARKER
+    except OSError:
+        return False
+
+
 @dataclass(frozen=True)
 class Statement:
     """One SQL statement of a migration file.
@@ -104,6 +120,14 @@ class MigrationSet:
     def replayed_ignored(self) -> list[MigrationFile]:
         """Files the CLI ignores that are replayed anyway (``include_ignored``)."""
         return [f for f in self.files if f.version is None]
+
+    def history(self) -> list[MigrationFile]:
+        """The files that are the history: this tool's baseline left out while the files it replaces are here.
+
+        Between Phase 2 and Phase 3 the folder holds both; once archived, the baseline is the history.
+        """
+        older = [f for f in self.files if not is_baseline(f.path)]
+        return older or self.files
 
     def statement_texts(self) -> list[tuple[str, str]]:
         """Every statement of the files the CLI runs, as ``(parser node, text)``."""

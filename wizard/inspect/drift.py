@@ -65,8 +65,9 @@ def check(
         # The target's schema is read on its own session while the history replays.
         actual = pool.submit(snapshot, target)
         with shadow.scratch("replay") as dsn:
-            say(f"replaying {len(mset.files)} file(s) in a scratch database")
-            result = replay(mset.files, dsn, (lambda f, i, n: say(f"replay {i}/{n}: {f.filename}")), cancel)
+            files = mset.history()
+            say(f"replaying {len(files)} file(s) in a scratch database")
+            result = replay(files, dsn, (lambda f, i, n: say(f"replay {i}/{n}: {f.filename}")), cancel)
             if result.failure and result.failure.missing_extension:
                 raise missing_extension_error(
                     result.failure.missing_extension, f"PostgreSQL {shadow.server_version_num}"

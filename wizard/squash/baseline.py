@@ -27,7 +27,7 @@ from wizard import __version__
 from wizard.catalog import Snapshot
 from wizard.db.connect import Identity
 from wizard.errors import WizardError
-from wizard.history.files import MigrationFile, MigrationSet
+from wizard.history.files import BASELINE_MARKER, BASELINE_NAME, MigrationFile, MigrationSet, is_baseline
 from wizard.project.config import Config, Target
 from wizard.squash import data as data_mod
 from wizard.squash import dump as dump_mod
@@ -36,8 +36,8 @@ from wizard.state import events
 from wizard.state.journal import Journal, atomic_write, utc_now
 
 #: The first line of every baseline this tool writes.
-MARKER = "-- consolidation-wizard baseline"
-NAME = "consolidated_production_schema"
+MARKER = BASELINE_MARKER
+NAME = BASELINE_NAME
 _GENERATED_AT = "-- Generated at: "
 _VERSION_FORMAT = "%Y%m%d%H%M%S"
 _FILE_MODE = 0o644
@@ -80,17 +80,6 @@ class Baseline:
 
     def superseded_evidence(self) -> list[dict[str, str]]:
         return [{"file": f.filename, "version": f.version or "", "sha256": f.sha256} for f in self.superseded]
-
-
-def is_baseline(path: Path) -> bool:
-    """Whether ``path`` is a baseline written by this tool (by name and first line)."""
-    if not path.name.endswith(f"_{NAME}.sql"):
-        return False
-    try:
-        with path.open(encoding="utf-8", errors="replace") as handle:
-            return handle.readline().rstrip("\n") == MARKER
-    except OSError:
-        return False
 
 
 def split_files(mset: MigrationSet) -> tuple[list[MigrationFile], list[MigrationFile]]:
