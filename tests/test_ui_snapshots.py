@@ -153,19 +153,24 @@ def test_squash_screen(ctx: WizardContext, snap_compare) -> None:
     assert snap_compare(app_at(ctx, "squash"), terminal_size=SIZE, run_before=run_before)
 
 
-def test_archive_screen(ctx: WizardContext, snap_compare) -> None:
+def archive_plan(*, moved: bool) -> archive.ArchivePlan:
+    """Phase 3's plan for two of the demo's files, not yet moved or already moved."""
     root = Path("/project")
     baseline = archive.Baseline(BASELINE, "20250928100000", "ab" * 32, (), 1)
     names = ["20250101090000_create_projects.sql", "20250103100000_create_videos.sql"]
     items = [
         archive.ArchiveItem(
-            n[:14], n, "cd" * 32, root / "supabase/migrations" / n, root / "supabase/migrations_archive" / n, False
+            n[:14], n, "cd" * 32, root / "supabase/migrations" / n, root / "supabase/migrations_archive" / n, moved
         )
         for n in names
     ]
-    plan = archive.ArchivePlan(
+    return archive.ArchivePlan(
         root, root / "supabase/migrations", root / "supabase/migrations_archive", baseline, items, True
     )
+
+
+def test_archive_screen(ctx: WizardContext, snap_compare) -> None:
+    plan = archive_plan(moved=False)
 
     async def run_before(pilot: Pilot) -> None:
         pilot.app.screen.show_plan(plan)
@@ -306,18 +311,7 @@ def test_production_squash_adopts_the_baseline(ctx: WizardContext, snap_compare)
 
 
 def test_production_archive_already_done_by_staging(ctx: WizardContext, snap_compare) -> None:
-    root = Path("/project")
-    baseline = archive.Baseline(BASELINE, "20250928100000", "ab" * 32, (), 1)
-    names = ["20250101090000_create_projects.sql", "20250103100000_create_videos.sql"]
-    items = [
-        archive.ArchiveItem(
-            n[:14], n, "cd" * 32, root / "supabase/migrations" / n, root / "supabase/migrations_archive" / n, True
-        )
-        for n in names
-    ]
-    plan = archive.ArchivePlan(
-        root, root / "supabase/migrations", root / "supabase/migrations_archive", baseline, items, True
-    )
+    plan = archive_plan(moved=True)
 
     async def run_before(pilot: Pilot) -> None:
         pilot.app.screen.show_plan(plan, ArchiveView(plan, done=False, archived_by="staging"))

@@ -324,7 +324,6 @@ def _pg_restore(
     entries: list[toc.Entry],
     options: str | None,
     jobs: int = 1,
-    extra: tuple[str, ...] = (),
     tick: Callable[[], None] | None = None,
     cancel: threading.Event | None = None,
 ) -> list[str]:
@@ -338,7 +337,7 @@ def _pg_restore(
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(toc.listing(entries))
-        argv = [str(pg_restore), f"--use-list={list_path}", "--no-password", f"--dbname={conninfo}", *extra]
+        argv = [str(pg_restore), f"--use-list={list_path}", "--no-password", f"--dbname={conninfo}"]
         if jobs > 1:
             argv.append(f"--jobs={jobs}")
         run = tools.ToolRun([*argv, str(dump)], env).start()
