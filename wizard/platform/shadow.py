@@ -23,6 +23,7 @@ from psycopg import conninfo, sql
 from wizard.db.connect import open_session, scalar
 from wizard.errors import ShadowError, WizardError
 from wizard.platform import embedded, mirror, roles, standins
+from wizard.platform.early_clone import EarlyClone, last_template, remember_template
 from wizard.project.config import Config, resolve_dsn
 from wizard.state.journal import private_dir
 
@@ -51,6 +52,8 @@ class Shadow:
     platform: mirror.Platform | None = None
     skip: frozenset[tuple[str, str]] = frozenset()
     undo: tuple[str, ...] = ()
+    early: EarlyClone | None = None  # the first scratch database, being cloned while the platform is read
+    hint_dir: Path | None = None  # where the mirror template used last is remembered (:mod:`.early_clone`)
     _version: int | None = None
 
     def mirroring(
@@ -64,6 +67,17 @@ class Shadow:
                 inverse of its ``ALTER DEFAULT PRIVILEGES``, last first).
         """
         return replace(self, platform=platform, skip=frozenset(skip), undo=tuple(undo))
+
+    def clone_early(self, directory: Path) -> Shadow:
+        """This server, with its next scratch database already being cloned from the template last used.
+
+        ``directory`` holds the target's platform files; the template a mirrored scratch database
+        comes from is remembered there for the next run.
+        """
+        template = last_template(directory)
+        name = f"{SCRATCH_PREFIX}early_{secrets.token_hex(4)}"
+        early = EarlyClone(self.admin_dsn, template, name) if template else None
+        return replace(self, early=early, hint_dir=directory)
 
     def dsn_for(self, dbname: str) -> str:
         """The admin DSN pointed at another database of the same server."""
@@ -223,13 +237,19 @@ class Shadow:
         skip = skip or self.skip
         if platform is not None:
             template, control_path = self.mirror_template(platform, skip)
+            if self.hint_dir is not None:
+                remember_template(self.hint_dir, template)
         else:
             template = self.template() if bootstrap else "template0"
+        early = self.early.take(template) if self.early is not None else None
         with self._admin() as conn:
             try:
-                conn.execute(
-                    sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template))
-                )
+                if early:
+                    conn.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(*map(sql.Identifier, (early, name))))
+                else:
+                    conn.execute(
+                        sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(*map(sql.Identifier, (name, template)))
+                    )
             except psycopg.Error as exc:
                 raise ShadowError(
                     f"cannot create database {name} on the shadow server: {exc.diag.message_primary or exc}",
@@ -369,6 +389,7 @@ def mirror_target(
     statements: list[tuple[str, str]] | None = None,
     *,
     starting_privileges: bool = True,
+    early: bool = False,
 ) -> Shadow:
     """``shadow`` with the target's platform (read now from ``conn`` / ``dsn``) under every scratch database.
 
@@ -378,11 +399,19 @@ def mirror_target(
         starting_privileges: Grant back the default privileges ``statements`` revoke, so that a
             replayed history starts from the privileges it started from (drift, a fresh
             environment); False for a baseline, which states every privilege it needs (the proof).
+        early: Start cloning the first scratch database while the platform is read
+            (:mod:`.early_clone`): for a caller that creates one at once.
     """
+    directory = private_dir(state_dir / target / "platform")
+    if early:
+        shadow = shadow.clone_early(directory)
     real = shadow.real_extensions()
-    plat = mirror.read_platform(
-        conn, dsn, private_dir(state_dir / target / "platform"), lambda e: (e.name, e.version) in real
-    )
+    try:
+        plat = mirror.read_platform(conn, dsn, directory, lambda e: (e.name, e.version) in real)
+    except BaseException:
+        if shadow.early is not None:
+            shadow.early.discard()
+        raise
     undo = default_privileges_undone(statements or []) if starting_privileges else ()
     return shadow.mirroring(plat, objects_created(statements or []), undo)
 
@@ -395,8 +424,16 @@ def for_target(
     statements: list[tuple[str, str]] | None = None,
     *,
     starting_privileges: bool = True,
+    early: bool = False,
 ) -> Shadow:
     """The project's shadow server, its scratch databases starting as ``target``'s platform layer."""
     return mirror_target(
-        for_config(config), conn, dsn, config.state_dir, target, statements, starting_privileges=starting_privileges
+        for_config(config),
+        conn,
+        dsn,
+        config.state_dir,
+        target,
+        statements,
+        starting_privileges=starting_privileges,
+        early=early,
     )
