@@ -71,8 +71,13 @@ def shadow(ctx: WizardContext) -> shadow_mod.Shadow:
     return shadow_mod.for_config(ctx.config)
 
 
-def mirrored(ctx: WizardContext, conn: psycopg.Connection, *, starting_privileges: bool = True) -> shadow_mod.Shadow:
-    """The shadow server, its scratch databases starting as the chosen target's platform layer."""
+def mirrored(
+    ctx: WizardContext, conn: psycopg.Connection, *, starting_privileges: bool = True, early: bool = False
+) -> shadow_mod.Shadow:
+    """The shadow server, its scratch databases starting as the chosen target's platform layer.
+
+    ``early``: the caller creates a scratch database at once; it is cloned while the platform is read.
+    """
     from wizard.history import files as migrations
 
     folder = migrations.discover(ctx.config.migrations_dir)
@@ -83,6 +88,7 @@ def mirrored(ctx: WizardContext, conn: psycopg.Connection, *, starting_privilege
         ctx.chosen.name,
         folder.statement_texts(),
         starting_privileges=starting_privileges,
+        early=early,
     )
 
 
@@ -375,7 +381,7 @@ def run_inspect(
                 )
             say(f"drift: replaying {len(mset.files)} migration file(s) in a scratch database")
             try:
-                result.drift = drift.check(conn, mset, mirrored(ctx, conn), say, cancel)
+                result.drift = drift.check(conn, mset, mirrored(ctx, conn, early=True), say, cancel)
             except MigrationFileError as exc:
                 result.drift_error = str(exc)  # with its fix
         if result.drift is not None and result.drift.replay.cancelled:
