@@ -255,7 +255,8 @@ class ToolRun:
                     self.stop()
                     raise ToolInterrupted(f"{Path(self.argv[0]).name} was cancelled", "run the command again")
                 try:
-                    code = self.proc.wait(interval)
+                    # Nothing to do meanwhile: block until it exits (a timed wait polls, up to 50 ms late).
+                    code = self.proc.wait(interval if tick or cancel else None)
                 except subprocess.TimeoutExpired:
                     if tick:
                         tick()
@@ -277,6 +278,28 @@ class ToolRun:
         if self.errors:
             return self.errors[0]
         return self.tail[-1] if self.tail else "(no output)"
+
+
+def capture(argv: Sequence[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run a client tool to the end and return its output; like :class:`ToolRun`, it dies with us."""
+    with subprocess.Popen(
+        list(argv),
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=_die_with_parent(),
+    ) as proc:
+        try:
+            out, err = proc.communicate()
+        except BaseException:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            raise
+    return subprocess.CompletedProcess(list(argv), proc.returncode, out, err)
 
 
 def elapsed_since(start: float) -> float:
