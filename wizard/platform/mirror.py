@@ -174,8 +174,18 @@ class Platform:
         return path
 
 
+#: How long the platform's schema-only dump waits for a table another session has locked.
+LOCK_WAIT_TIMEOUT = "10s"
+
+
 def _failed(what: str, stderr: str) -> ShadowError:
     first = next((ln for ln in stderr.splitlines() if "error" in ln.lower()), stderr.strip()[:300])
+    if "lock" in first.lower():
+        return ShadowError(
+            f"{what} failed: {redact_text(first)}",
+            f"another session holds a lock on a table of the target (waited {LOCK_WAIT_TIMEOUT}); "
+            "wait for it to finish, then run again",
+        )
     return ShadowError(
         f"{what} failed: {redact_text(first)}",
         "the role must be able to read the managed schemas (on hosted Supabase: postgres); "
@@ -212,7 +222,16 @@ def read_platform(
     partial = Path(tmp)
     # The schema-only dump runs while the catalog is read: each takes about as long as the other.
     dump = tools.ToolRun(
-        [str(pg_dump.path), "--schema-only", "--format=custom", "--no-password", f"--file={partial}", conninfo], env
+        [
+            str(pg_dump.path),
+            "--schema-only",
+            "--format=custom",
+            "--no-password",
+            f"--lock-wait-timeout={LOCK_WAIT_TIMEOUT}",
+            f"--file={partial}",
+            conninfo,
+        ],
+        env,
     ).start()
     try:
         roles = read_roles(conn)

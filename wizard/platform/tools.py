@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from wizard.db.connect import tls_default
 from wizard.db.dsn import redact_text, without_password
@@ -280,6 +281,15 @@ class ToolRun:
         return self.tail[-1] if self.tail else "(no output)"
 
 
+def dies_with_us() -> dict[str, Any]:
+    """``subprocess.Popen`` arguments for a child that dies with us, as :class:`ToolRun` starts one.
+
+    Its own session (a terminal's Ctrl-C reaches only us, and we stop it) and, on Linux, a
+    parent-death signal (after a kill -9 of the tool, the kernel sends it SIGTERM).
+    """
+    return {"start_new_session": True, "preexec_fn": _die_with_parent()}
+
+
 def capture(argv: Sequence[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """Run a client tool to the end and return its output; like :class:`ToolRun`, it dies with us."""
     with subprocess.Popen(
@@ -289,8 +299,7 @@ def capture(argv: Sequence[str], env: dict[str, str]) -> subprocess.CompletedPro
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        start_new_session=True,
-        preexec_fn=_die_with_parent(),
+        **dies_with_us(),
     ) as proc:
         try:
             out, err = proc.communicate()
