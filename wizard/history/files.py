@@ -20,6 +20,9 @@ from wizard.errors import MigrationFileError
 #: The Supabase CLI's rule for migration file names.
 CLI_PATTERN = re.compile(r"^([0-9]+)_(.*)\.sql$")
 CLI_RULE = 'file name must match pattern "<timestamp>_name.sql"'
+#: ``<timestamp>-<uuid>.sql`` and the like: skipped by the CLI, though another tool may have applied
+#: it and recorded its timestamp as the version.
+SKIPPED_VERSION = re.compile(r"^([0-9]{8,})[^0-9_]")
 
 DATA_NODES = {"InsertStmt", "UpdateStmt", "DeleteStmt", "CopyStmt", "MergeStmt", "TruncateStmt"}
 PROCEDURAL_NODES = {"DoStmt", "SelectStmt", "CallStmt"}
@@ -118,6 +121,11 @@ class MigrationSet:
         return [f.version for f in self.files if f.version]
 
     @property
+    def skipped_sql(self) -> list[MigrationFile]:
+        """The ``.sql`` files the CLI skips that carry a leading timestamp (see :func:`skipped_version`)."""
+        return [f for f in self.ignored if f.path.suffix == ".sql" and skipped_version(f.filename)]
+
+    @property
     def replayed_ignored(self) -> list[MigrationFile]:
         """Files the CLI ignores that are replayed anyway (``include_ignored``)."""
         return [f for f in self.files if f.version is None]
@@ -151,6 +159,14 @@ class MigrationSet:
             f"the migrations folder {self.directory} holds only files the Supabase CLI ignores ({shown})",
             f"name them <timestamp>_name.sql, or {fix}",
         )
+
+
+def skipped_version(filename: str) -> str | None:
+    """The version a file the CLI skips would be recorded under by a tool that applied it: its timestamp."""
+    if CLI_PATTERN.match(filename):
+        return None
+    match = SKIPPED_VERSION.match(filename)
+    return match.group(1) if match else None
 
 
 def _line_of(text: str, offset: int) -> int:

@@ -27,7 +27,14 @@ from wizard import __version__
 from wizard.catalog import Snapshot
 from wizard.db.connect import Identity
 from wizard.errors import WizardError
-from wizard.history.files import BASELINE_MARKER, BASELINE_NAME, MigrationFile, MigrationSet, is_baseline
+from wizard.history.files import (
+    BASELINE_MARKER,
+    BASELINE_NAME,
+    MigrationFile,
+    MigrationSet,
+    is_baseline,
+    skipped_version,
+)
 from wizard.project.config import Config, Target
 from wizard.squash import data as data_mod
 from wizard.squash import dump as dump_mod
@@ -56,6 +63,8 @@ class Baseline:
         reused: The file on disk already had this content; it was not rewritten.
         replaced: Earlier baseline files this one replaced (removed from the folder).
         superseded: The migration files this baseline replaces, in version order.
+        skipped: Files the Supabase CLI skips (``<timestamp>-<uuid>.sql``) whose timestamp the
+            target's history records: superseded, archived and their history rows moved too.
     """
 
     path: Path
@@ -73,13 +82,18 @@ class Baseline:
     replaced: list[str] = field(default_factory=list)
     seconds: float = 0.0
     adopted_from: str | None = None
+    skipped: list[MigrationFile] = field(default_factory=list)
 
     @property
     def included_tables(self) -> list[str]:
         return list(self.data.rows)
 
     def superseded_evidence(self) -> list[dict[str, str]]:
-        return [{"file": f.filename, "version": f.version or "", "sha256": f.sha256} for f in self.superseded]
+        files = [{"file": f.filename, "version": f.version or "", "sha256": f.sha256} for f in self.superseded]
+        files += [
+            {"file": f.filename, "version": skipped_version(f.filename) or "", "sha256": f.sha256} for f in self.skipped
+        ]
+        return files
 
 
 def split_files(mset: MigrationSet) -> tuple[list[MigrationFile], list[MigrationFile]]:
@@ -205,6 +219,7 @@ def generate(
     progress: Callable[[str], None] | None = None,
     cancel: threading.Event | None = None,
     now: datetime | None = None,
+    skipped: list[MigrationFile] | None = None,
 ) -> Baseline:
     """Write (or keep) the baseline for the target and journal ``squash.generated``.
 
@@ -292,6 +307,7 @@ def generate(
         reused=reused,
         replaced=replaced,
         seconds=time.monotonic() - started,
+        skipped=list(skipped or []),
     )
     journal.append(events.SQUASH_GENERATED, **evidence(baseline, config, target, identity, snap))
     return baseline
@@ -359,6 +375,7 @@ def adopt(
     existing: MigrationFile,
     superseded: list[MigrationFile],
     journal: Journal,
+    skipped: list[MigrationFile] | None = None,
 ) -> Baseline:
     """Take the project's existing baseline as this target's, unchanged; journal ``squash.generated``.
 
@@ -382,6 +399,7 @@ def adopt(
         pg_dump={"version": "not run (baseline adopted)", "path": ""},
         reused=True,
         adopted_from=generated_for(existing.path),
+        skipped=list(skipped or []),
     )
     journal.append(events.SQUASH_GENERATED, **evidence(baseline, config, target, identity, snap))
     return baseline
