@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -43,9 +42,15 @@ def dbname(dsn: str) -> str:
     return psycopg.conninfo.conninfo_to_dict(dsn)["dbname"]
 
 
-def recorded(small: Callable[..., Path], dsn: str, capsys: pytest.CaptureFixture[str]) -> tuple[Path, Journal]:
-    root = small()
+@pytest.fixture
+def project(request: pytest.FixtureRequest, capsys: pytest.CaptureFixture[str]) -> Path:
+    """The 3-migration project of ``tests.test_archive_record`` (fixture ``small``), ready for Phase 4."""
+    root = request.getfixturevalue("small")()
     _ready(root, capsys)
+    return root
+
+
+def recorded(root: Path, dsn: str, capsys: pytest.CaptureFixture[str]) -> tuple[Path, Journal]:
     code, out = cli(capsys, "record", "--project", str(root), "--confirm", dbname(dsn))
     assert code == 0, out
     return root, Journal.for_target(root / ".consolidate", "staging")
@@ -62,9 +67,9 @@ def phase(found: dict, key: str) -> dict:
 
 
 def test_record_stores_its_evidence_on_the_target_and_its_rollback_removes_it(
-    small: Callable[..., Path], fresh_db: str, capsys: pytest.CaptureFixture[str]
+    project: Path, fresh_db: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root, journal = recorded(small, fresh_db, capsys)
+    root, journal = recorded(project, fresh_db, capsys)
     committed = journal.last(events.RECORD_COMMITTED)
     [row] = evidence_rows(fresh_db)
     assert row["version"] == BASELINE[:14] and row["record_id"] == committed["record_id"]
@@ -83,9 +88,9 @@ def test_record_stores_its_evidence_on_the_target_and_its_rollback_removes_it(
 
 
 def test_a_lost_journal_after_phase_4_is_rebuilt_from_the_target(
-    small: Callable[..., Path], fresh_db: str, capsys: pytest.CaptureFixture[str]
+    project: Path, fresh_db: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root, journal = recorded(small, fresh_db, capsys)
+    root, journal = recorded(project, fresh_db, capsys)
     with psycopg.connect(fresh_db) as conn:
         before = conn.execute("select version from supabase_migrations.schema_migrations_archive").fetchall()
     shutil.rmtree(root / ".consolidate")
@@ -111,9 +116,9 @@ def test_a_lost_journal_after_phase_4_is_rebuilt_from_the_target(
 
 
 def test_a_corrupt_journal_line_after_phase_4_is_set_aside_and_rebuilt_from_the_target(
-    small: Callable[..., Path], fresh_db: str, capsys: pytest.CaptureFixture[str]
+    project: Path, fresh_db: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root, journal = recorded(small, fresh_db, capsys)
+    root, journal = recorded(project, fresh_db, capsys)
     before = history_state(fresh_db)
     text = journal.path.read_text()
     damaged = text.replace('"event": "backup.taken"', '"event": "backup.taken", "edited": 1', 1)
@@ -139,11 +144,10 @@ def test_a_corrupt_journal_line_after_phase_4_is_set_aside_and_rebuilt_from_the_
 
 
 def test_a_commit_whose_journal_line_never_came_shows_as_done_from_the_target(
-    small: Callable[..., Path], fresh_db: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    project: Path, fresh_db: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A crash between COMMIT and the journal line is not hidden by status."""
-    root = small()
-    _ready(root, capsys)
+    root = project
 
     def dies_after_commit(*args, **kwargs):
         raise KeyboardInterrupt
@@ -153,3 +157,6 @@ def test_a_commit_whose_journal_line_never_came_shows_as_done_from_the_target(
     found = status(capsys, root)
     assert phase(found, "record")["status"] == "done" and found["phase4_source"] == "target"
     assert "has no line for it" in found["note"]
+    [pending] = found["leftovers"]["pending_intents"]
+    assert pending.startswith(f"pending intent of record.committed {BASELINE[:14]} on target staging")
+    assert "run `consolidate record --target staging`" in pending

@@ -11,6 +11,7 @@ from rich.console import Console
 from wizard.backup import gate as backup_gate
 from wizard.backup import prune as prune_mod
 from wizard.backup.files import human_bytes
+from wizard.commands import leftovers
 from wizard.commands.common import open_target, print_json
 from wizard.commands.options import add_project_options
 from wizard.errors import EXIT_OK, ConnectionFailed
@@ -26,6 +27,12 @@ _STYLE = {protocol.DONE: "green", protocol.PENDING: "yellow", protocol.FAILED: "
 
 def arguments(p: argparse.ArgumentParser) -> None:
     add_project_options(p)
+    p.add_argument(
+        "--clean",
+        action="store_true",
+        help="remove what a killed run left: stop orphaned pg_dump/pg_restore, drop its scratch databases, "
+        "remove partial backup files",
+    )
     p.set_defaults(run=run)
 
 
@@ -101,6 +108,11 @@ def run(args: argparse.Namespace, console: Console) -> int:
     phases = phases_with(journal, corrupt, live.phase4)
     backups = backups_section(cfg, target, journal, gates) if corrupt is None else None
     note = live.phase4.note if live.phase4 else None
+    cleaned: list[str] = []
+    left = leftovers.find(cfg, start_shadow=args.clean)
+    if args.clean and left.cleanable:
+        leftovers.clean(cfg, left, cleaned.append)
+        left = leftovers.find(cfg)
     if args.json:
         print_json(
             console,
@@ -115,6 +127,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
                 "phase4_source": "target" if live.phase4 and live.phase4.rebuilt else "journal",
                 "note": note,
                 "journal_corrupt": corrupt.message if corrupt else None,
+                "leftovers": left.to_dict(),
+                "cleaned": cleaned,
             },
         )
         return EXIT_OK
@@ -139,6 +153,16 @@ def run(args: argparse.Namespace, console: Console) -> int:
             f"satisfying the gate: {backups['satisfies_gate'] or backups['gate_note']}",
             markup=False,
         )
+    for line in cleaned:
+        console.print(f"[green]cleaned[/]: {line}", highlight=False)
+    found = left.lines()
+    console.print(
+        "leftovers of a killed run: none" if not found else "[yellow]leftovers of a killed run:[/]", highlight=False
+    )
+    for line in found:
+        console.print(f"  - {line}", highlight=False, markup=False)
+    if left.unchecked:
+        console.print(f"  scratch databases not checked: {left.unchecked}", highlight=False, markup=False)
     following = next((p for p in phases if p.status != protocol.DONE), None)
     console.print(f"next: {following.title}" if following else "[green]protocol complete[/]")
     console.print(f"journal: {journal.path.relative_to(cfg.root)}")

@@ -22,11 +22,13 @@ from psycopg import conninfo, sql
 
 from wizard.db.connect import open_session, scalar
 from wizard.errors import ShadowError, WizardError
-from wizard.platform import embedded, mirror, roles, standins
+from wizard.platform import embedded, mirror, owner, roles, standins
 from wizard.project.config import Config, resolve_dsn
 from wizard.state.journal import private_dir
 
 SCRATCH_PREFIX = "cw_scratch_"
+#: A scratch database's comment: this, then the owner token of the run that made it.
+OWNER_COMMENT = "consolidation-wizard scratch database of "
 
 
 def bootstrap_sql() -> str:
@@ -256,11 +258,19 @@ class Shadow:
         """A fresh scratch database for the duration of the block; yields its DSN.
 
         With ``platform``, the database starts as the target's platform layer (:mod:`.mirror`).
+        Its name carries this process's pid and its comment the owner token
+        (:mod:`.owner`), so one left by a killed run is told from one in use.
         """
         slug = re.sub(r"[^a-z0-9]+", "_", purpose.lower())[:20]
-        name = f"{SCRATCH_PREFIX}{slug}_{secrets.token_hex(4)}"
+        name = f"{SCRATCH_PREFIX}{slug}_{os.getpid()}_{secrets.token_hex(4)}"
         dsn = self.create_database(name, bootstrap=bootstrap, platform=platform, skip=skip)
         try:
+            with self._admin() as conn:
+                conn.execute(
+                    sql.SQL("COMMENT ON DATABASE {} IS {}").format(
+                        sql.Identifier(name), sql.Literal(OWNER_COMMENT + owner.token())
+                    )
+                )
             yield dsn
         finally:
             self.drop_database(name)

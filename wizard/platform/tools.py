@@ -31,7 +31,7 @@ from pathlib import Path
 from wizard.db.connect import tls_default
 from wizard.db.dsn import redact_text, without_password
 from wizard.errors import WizardError
-from wizard.platform import embedded
+from wizard.platform import embedded, owner
 
 
 class ToolNotFound(WizardError):
@@ -135,11 +135,14 @@ def find(name: str, min_major: int, *, search: Iterable[Path] | None = None, pur
 def child_env(dsn: str) -> tuple[str, dict[str, str]]:
     """A password-free conninfo for a child's argv, and an environment carrying the password.
 
-    A remote host without an ``sslmode`` gets ``sslmode=require``, as our own sessions do.
+    A remote host without an ``sslmode`` gets ``sslmode=require``, as our own sessions do. The
+    environment names this run (:data:`wizard.platform.owner.ENV`), so a child that outlives
+    it is found as a leftover (:mod:`wizard.platform.leftovers`).
     """
     conninfo, password = without_password(tls_default(dsn)[0])
     env = dict(os.environ)
     env.setdefault("PGAPPNAME", "consolidation-wizard")
+    env[owner.ENV] = owner.token()
     if password is not None:
         env["PGPASSWORD"] = password
     return conninfo, env
