@@ -290,7 +290,11 @@ class EmbeddedServer:
                 return
             try:
                 if self.is_running():
-                    self._pg_ctl("-w", "-m", "fast", "stop", user=_run_user())
+                    stopped = self._pg_ctl("-w", "-t", "30", "-m", "fast", "stop", user=_run_user())
+                    if stopped.returncode != 0 and self.is_running():
+                        # A full disk can keep the shutdown checkpoint from finishing: stop without it
+                        # (the data is scratch; the next start recovers from the WAL).
+                        self._pg_ctl("-w", "-t", "30", "-m", "immediate", "stop", user=_run_user())
                 if not self.is_running() and self.socket_dir is not None:
                     self._forget_socket_dir(self.socket_dir)
             finally:

@@ -7,6 +7,7 @@ A scratch database is cloned from a template that holds the Supabase bootstrap
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -273,7 +274,11 @@ class Shadow:
                 )
             yield dsn
         finally:
-            self.drop_database(name)
+            # A server that cannot be reached now (crashed on a full disk, say) must not hide the
+            # block's own outcome: the database is then a leftover that `consolidate status` shows
+            # once this run is gone, and `consolidate status --clean` drops.
+            with contextlib.suppress(psycopg.OperationalError, WizardError):
+                self.drop_database(name)
 
 
 def embedded_root(config: Config) -> Path:

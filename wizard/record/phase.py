@@ -434,8 +434,18 @@ def finish(journal: Journal, event: str, evidence: dict[str, Any], dsn: str, **e
 def run_transaction(
     journal: Journal, event: str, evidence: dict[str, Any], dsn: str, steps: list[Step], **extra: Any
 ) -> RecordOutcome:
-    """Write the intent (``record.pending.json``), run the transaction, then :func:`finish`."""
-    atomic_write(_pending_path(journal), json.dumps({"event": event, **evidence}))
+    """Write the intent (``record.pending.json``), run the transaction, then :func:`finish`.
+
+    Raises:
+        RecordRefused: the intent could not be written (the transaction did not run).
+    """
+    try:
+        atomic_write(_pending_path(journal), json.dumps({"event": event, **evidence}))
+    except OSError as exc:
+        raise RecordRefused(
+            f"cannot write the intent {_pending_path(journal)}: {exc.strerror or exc}; the target was not changed",
+            "free disk space (df -h) or fix the file system, then run the command again",
+        ) from None
     started = time.monotonic()
     results = transact(dsn, Identity(**evidence["identity"]), steps)
     return finish(
