@@ -19,7 +19,7 @@ from typing import Any
 from wizard.backup import files as backup_files
 from wizard.db.connect import open_session
 from wizard.errors import WizardError
-from wizard.platform import leftovers, shadow
+from wizard.platform import embedded, leftovers, shadow
 from wizard.platform.leftovers import Orphan, Scratch
 from wizard.project.config import Config
 from wizard.record import PENDING_FILE, pending_intent
@@ -65,7 +65,7 @@ class Leftovers:
 def _admin_dsn(config: Config, start: bool) -> tuple[str | None, str | None]:
     """The shadow server's admin DSN, or why it is not looked at (the embedded one is not started just to look)."""
     if config.shadow is None:
-        pgdata = config.state_dir / "embedded" / "pgdata"
+        pgdata = embedded.known_root(config.state_dir / "embedded") / "pgdata"
         if not (pgdata / "PG_VERSION").exists():
             return None, None  # never created: nothing can be left in it
         if not start and not (pgdata / "postmaster.pid").exists():
