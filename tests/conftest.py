@@ -58,6 +58,13 @@ def _traversable_temp(tmp_path_factory: pytest.TempPathFactory) -> None:
     tmp_path_factory.getbasetemp().chmod(0o711)
 
 
+@pytest.fixture(autouse=True)
+def _traversable_tmp_path(request: pytest.FixtureRequest) -> None:
+    """A test's ``tmp_path`` traversable too (see :func:`_traversable_temp`), when the test uses it."""
+    if "tmp_path" in request.fixturenames:
+        request.getfixturevalue("tmp_path").chmod(0o711)
+
+
 SECOND_ENV = "CW_TEST_SECOND_DSN"
 
 

@@ -160,3 +160,29 @@ def test_a_commit_whose_journal_line_never_came_shows_as_done_from_the_target(
     [pending] = found["leftovers"]["pending_intents"]
     assert pending.startswith(f"pending intent of record.committed {BASELINE[:14]} on target staging")
     assert "run `consolidate record --target staging`" in pending
+
+
+def test_validate_passes_on_a_staging_that_takes_writes_once_phase_4_is_proved_to_write_only_the_history(
+    project: Path, fresh_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The application keeps writing during the rehearsal: the row counts move, validation still holds."""
+    root, journal = recorded(project, fresh_db, capsys)
+    assert set(journal.last(events.RECORD_COMMITTED)["writes"]) <= {
+        "supabase_migrations.schema_migrations",
+        "supabase_migrations.schema_migrations_archive",
+        EVIDENCE,
+    }
+    with psycopg.connect(fresh_db) as conn:
+        conn.execute("insert into public.one values (3, 'c'), (4, 'd')")  # the live application
+    code, out = cli(capsys, "validate", "--project", str(root), "--json")
+    checks = {c["name"]: c for c in json.loads(out)["checks"]}
+    rows = checks["row_counts"]
+    assert rows["status"] == "passed" and rows["evidence"]["live_writes"], rows
+    assert "public.one: 2 at backup, 4 now" in rows["reason"] and "through other sessions" in rows["reason"]
+    assert code == 0, [c["reason"] for c in checks.values() if c["status"] == "failed"]
+
+    with psycopg.connect(fresh_db) as conn:
+        conn.execute("drop table public.two")  # a table gone is never the application's writes
+    code, out = cli(capsys, "validate", "--project", str(root), "--json")
+    rows = next(c for c in json.loads(out)["checks"] if c["name"] == "row_counts")
+    assert code == 1 and rows["status"] == "failed" and "public.two: gone" in rows["reason"]
