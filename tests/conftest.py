@@ -40,6 +40,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     base = getattr(config, "_cw_basetemp", None)
     if base:
+        embedded.release_all()  # servers of module fixtures stop before their files go
         for record in [*Path(base).rglob(embedded.DATA_LOCATION_FILE), *Path(base).rglob(embedded.BIN_LOCATION_FILE)]:
             # a server's files or binaries put where a root run's server user reaches them
             placed = Path(record.read_text().strip())

@@ -426,6 +426,12 @@ class EmbeddedServer:
 _servers: dict[Path, EmbeddedServer] = {}
 
 
+def release_all() -> None:
+    """Release every server this process joined (before its files are removed; ``atexit`` does it otherwise)."""
+    for srv in list(_servers.values()):
+        srv.release()
+
+
 def server(root: Path) -> EmbeddedServer:
     """The started embedded server whose files live in ``root`` (one per process)."""
     root = root.resolve()
