@@ -66,6 +66,10 @@ def test_kill_9_during_a_real_pg_dump_leaves_no_child_and_status_cleans_the_part
     out = capsys.readouterr().out
     assert f"  - partial backup file {partial}: `consolidate status --clean` removes it" in out
 
+    capsys.readouterr()
+    assert main(["inspect", "--project", str(root), "--no-rows"]) in (0, 1)  # any command says so at its start
+    assert "note: 1 leftover(s) of a killed run (`consolidate status` lists them;" in capsys.readouterr().out
+
     cleaned = status(capsys, root, "--clean")
     assert cleaned["cleaned"] == [f"removed partial backup file {partial}"]
     assert cleaned["leftovers"]["partial_backups"] == [] and not (root / partial).exists()

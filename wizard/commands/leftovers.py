@@ -76,10 +76,16 @@ def _admin_dsn(config: Config, start: bool) -> tuple[str | None, str | None]:
         return None, f"the shadow server is unreachable: {exc.message}"
 
 
-def find(config: Config, *, start_shadow: bool = False) -> Leftovers:
-    """Every leftover of a killed run of this project (its orphaned tools: those naming a file of its state)."""
+def find(config: Config, *, start_shadow: bool = False, look_in_shadow: bool = True) -> Leftovers:
+    """Every leftover of a killed run of this project (its orphaned tools: those naming a file of its state).
+
+    Args:
+        start_shadow: Start the embedded server to look for scratch databases in it.
+        look_in_shadow: Look for scratch databases at all (not at the start of every command).
+    """
     found = Leftovers(orphans=[o for o in leftovers.orphaned_processes() if o.mentions(config.state_dir)])
-    found.admin_dsn, found.unchecked = _admin_dsn(config, start_shadow)
+    if look_in_shadow:
+        found.admin_dsn, found.unchecked = _admin_dsn(config, start_shadow)
     if found.admin_dsn is not None:
         with open_session(found.admin_dsn, read_only=False) as conn:
             found.scratch = leftovers.orphaned_scratch(conn)

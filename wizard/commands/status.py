@@ -48,7 +48,7 @@ class Live:
 def read_live(args: argparse.Namespace, console: Console | None, journal: Journal, trusted: bool) -> Live:
     """Evaluate the live gates (only on a ``trusted`` journal) and Phase 4 on the target; or why it is unreachable."""
     try:
-        with open_target(args, console) as session:
+        with open_target(args, console, leftovers_note=False) as session:
             found = Live(phase4=rebuild.phase4(journal, session.conn))
             if trusted:
                 found.gates = [backup_gate.evaluate(session.config, session.target, session.conn, session.identity)]

