@@ -14,6 +14,7 @@ import psycopg
 import pytest
 
 from tests.conftest import run_sql
+from tests.test_backup_kill import big_db  # noqa: F401  (fixture)
 from tests.test_crash import alive, children, wait_for
 from wizard.cli import main
 from wizard.platform.shadow import Shadow
@@ -143,3 +144,39 @@ def test_a_scratch_database_of_a_killed_run_is_dropped_and_a_live_one_kept(
         cleaned = status(capsys, root, "--clean")
         assert f"dropped scratch database {name}" in cleaned["cleaned"]
         assert name not in dbnames(shadow.admin_dsn) and live in dbnames(shadow.admin_dsn)
+
+
+def test_kill_9_during_a_real_pg_restore_leaves_no_child_and_status_drops_the_scratch_database(
+    request: pytest.FixtureRequest,
+    make_project: Callable[..., Path],
+    shadow: Shadow,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    big = request.getfixturevalue("big_db")  # tests.test_backup_kill: enough rows for a restore of seconds
+    root = make_project(big)
+    assert main(["backup", "--project", str(root)]) == 0
+    [dump] = (root / ".consolidate" / "backups" / "staging").glob("*.dump")
+    before = {n for n in dbnames(shadow.admin_dsn) if n.startswith("cw_scratch_")}
+    tool = subprocess.Popen(
+        [sys.executable, "-m", "wizard.cli", "verify-backup", "--project", str(root)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        restores = wait_for(lambda: children(tool.pid, "pg_restore", str(dump)), 120, "pg_restore to start")
+        assert isinstance(restores, list)
+        tool.send_signal(signal.SIGKILL)
+        tool.wait(timeout=10)
+        wait_for(lambda: not any(alive(pid) for pid in restores), 10, "pg_restore to die with the tool")
+    finally:
+        if tool.poll() is None:
+            tool.kill()
+    [scratch] = {n for n in dbnames(shadow.admin_dsn) if n.startswith("cw_scratch_")} - before
+    assert scratch.startswith(f"cw_scratch_verify_{tool.pid}_")
+    found = status(capsys, root)["leftovers"]
+    assert scratch in found["scratch_databases"] and found["orphaned_processes"] == []
+    cleaned = status(capsys, root, "--clean")
+    assert f"dropped scratch database {scratch}" in cleaned["cleaned"]
+    assert scratch not in dbnames(shadow.admin_dsn)
+    assert main(["verify-backup", "--project", str(root)]) == 0  # the rerun works
