@@ -44,24 +44,35 @@ class Orphan:
         return f"{self.name} (pid {self.pid}) outlived its consolidate run (pid {owner.pid_of(self.owner)})"
 
 
+#: The client tools the tool starts (:func:`wizard.platform.tools.child_env`): only these are looked at.
+TOOL_NAMES = frozenset({"pg_dump", "pg_restore", "psql"})
+
+
 def orphaned_processes() -> list[Orphan]:
-    """Every process of this host carrying an owner token (:data:`owner.ENV`) whose run is gone."""
+    """Every client tool (:data:`TOOL_NAMES`) of this host carrying an owner token (:data:`owner.ENV`)
+    whose run is gone."""
     found: list[Orphan] = []
-    proc = Path("/proc")
-    if not proc.is_dir():
+    try:
+        pids = [int(n) for n in os.listdir("/proc") if n.isdigit()]
+    except OSError:
         return found
-    for entry in proc.iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as handle:
+                stat = handle.read()
+        except OSError:
             continue
-        token = owner.process_owner(int(entry.name))
-        if token is None or owner.alive(token) is not False:
+        name, state = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :].split()[0]
+        if name not in TOOL_NAMES or state in ("Z", "X"):
+            continue
+        token = owner.process_owner(pid)
+        if pid == os.getpid() or token is None or owner.alive(token) is not False:
             continue
         with contextlib.suppress(OSError):
-            stat = (entry / "stat").read_text()
-            state = stat[stat.rindex(")") + 2 :].split()[0]
-            argv = tuple(a.decode(errors="replace") for a in (entry / "cmdline").read_bytes().split(b"\0") if a)
-            if state not in ("Z", "X"):
-                found.append(Orphan(int(entry.name), stat[stat.index("(") + 1 : stat.rindex(")")], token, argv))
+            argv = tuple(
+                a.decode(errors="replace") for a in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0") if a
+            )
+            found.append(Orphan(pid, name, token, argv))
     return sorted(found, key=lambda o: o.pid)
 
 

@@ -8,7 +8,6 @@ databases in their comment.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import socket
 from functools import cache
@@ -64,8 +63,14 @@ def alive(owner: str) -> bool | None:
 
 def process_owner(pid: int) -> str | None:
     """The owner token in a process's environment (None when it has none, or it cannot be read)."""
-    with contextlib.suppress(OSError):
-        for item in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0"):
-            if item.startswith(ENV.encode() + b"="):
-                return item.split(b"=", 1)[1].decode(errors="replace")
-    return None
+    try:
+        data = b"\0" + Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return None
+    key = b"\0" + ENV.encode() + b"="
+    start = data.find(key)
+    if start < 0:
+        return None
+    start += len(key)
+    end = data.find(b"\0", start)
+    return data[start : end if end >= 0 else len(data)].decode(errors="replace")
