@@ -165,7 +165,7 @@ def test_whole_protocol_then_every_rollback_restores_the_start(
     assert committed["verified"] and committed["problems"] == []
     assert committed["inventory_before"] == committed["inventory_after"]
     assert committed["inventory_after"]["counts"]["rows"] == demo.data.TOTAL_ROWS
-    assert set(committed["writes"]) == {HISTORY, ARCHIVE_TABLE}
+    assert set(committed["writes"]) == {HISTORY, ARCHIVE_TABLE, "supabase_migrations.consolidation_evidence"}
     assert committed["inserted_columns"] == ["version", "name", "statements"]
     with psycopg.connect(dsn) as conn:
         name, statements = conn.execute(f"select name, statements from {HISTORY}").fetchone()

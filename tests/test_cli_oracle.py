@@ -185,6 +185,9 @@ def test_after_record_the_cli_sees_only_the_baseline(
         code, out = cli(capsys, "record", "--project", str(root), "--confirm", dbname)
         assert code == 0, out
         version = baseline.name.split("_", 1)[0]
+        with psycopg.connect(target) as conn:  # the tool's own evidence table beside the CLI's history
+            evidence = "select version from supabase_migrations.consolidation_evidence"
+            assert conn.execute(evidence).fetchall() == [(version,)]
 
         listing = run_cli(supabase_cli, root, "migration", "list", "--db-url", db_url(target))
         assert listing.returncode == 0, listing.stdout + listing.stderr

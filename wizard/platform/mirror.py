@@ -387,7 +387,11 @@ def _clean_column_options(text: str) -> str:
 
 
 def _script(pg_restore: Path, dump: Path, entries: list[toc.Entry]) -> str:
-    """The SQL of ``entries``, as pg_restore writes it, without psql meta-commands or private column options."""
+    """The SQL of ``entries``, as pg_restore writes it, without psql meta-commands or private column options.
+
+    Nor ``SET transaction_timeout``: PostgreSQL 18's pg_restore writes it, servers before 17 reject
+    it, and our sessions never set it.
+    """
     if not entries:
         return ""
     fd, list_path = tempfile.mkstemp(prefix="cw-toc-", suffix=".list")
@@ -397,7 +401,8 @@ def _script(pg_restore: Path, dump: Path, entries: list[toc.Entry]) -> str:
         text = _run([str(pg_restore), f"--use-list={list_path}", "--file=-", str(dump)], dict(os.environ), "pg_restore")
     finally:
         os.unlink(list_path)
-    lines = (line for line in text.splitlines() if not line.startswith(("\\restrict", "\\unrestrict")))
+    dropped = ("\\restrict", "\\unrestrict", "SET transaction_timeout")
+    lines = (line for line in text.splitlines() if not line.startswith(dropped))
     return _clean_column_options("\n".join(lines))
 
 

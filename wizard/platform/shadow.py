@@ -7,6 +7,7 @@ A scratch database is cloned from a template that holds the Supabase bootstrap
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -22,12 +23,14 @@ from psycopg import conninfo, sql
 
 from wizard.db.connect import open_session, scalar
 from wizard.errors import ShadowError, WizardError
-from wizard.platform import embedded, mirror, roles, standins
+from wizard.platform import embedded, mirror, owner, roles, standins
 from wizard.platform.early_clone import EarlyClone, last_template, remember_template
 from wizard.project.config import Config, resolve_dsn
 from wizard.state.journal import private_dir
 
 SCRATCH_PREFIX = "cw_scratch_"
+#: A scratch database's comment: this, then the owner token of the run that made it.
+OWNER_COMMENT = "consolidation-wizard scratch database of "
 
 
 def bootstrap_sql() -> str:
@@ -75,7 +78,7 @@ class Shadow:
         comes from is remembered there for the next run.
         """
         template = last_template(directory)
-        name = f"{SCRATCH_PREFIX}early_{secrets.token_hex(4)}"
+        name = f"{SCRATCH_PREFIX}early_{os.getpid()}_{secrets.token_hex(4)}"
         early = EarlyClone(self.admin_dsn, template, name) if template else None
         return replace(self, early=early, hint_dir=directory)
 
@@ -276,14 +279,26 @@ class Shadow:
         """A fresh scratch database for the duration of the block; yields its DSN.
 
         With ``platform``, the database starts as the target's platform layer (:mod:`.mirror`).
+        Its name carries this process's pid and its comment the owner token
+        (:mod:`.owner`), so one left by a killed run is told from one in use.
         """
         slug = re.sub(r"[^a-z0-9]+", "_", purpose.lower())[:20]
-        name = f"{SCRATCH_PREFIX}{slug}_{secrets.token_hex(4)}"
+        name = f"{SCRATCH_PREFIX}{slug}_{os.getpid()}_{secrets.token_hex(4)}"
         dsn = self.create_database(name, bootstrap=bootstrap, platform=platform, skip=skip)
         try:
+            with self._admin() as conn:
+                conn.execute(
+                    sql.SQL("COMMENT ON DATABASE {} IS {}").format(
+                        sql.Identifier(name), sql.Literal(OWNER_COMMENT + owner.token())
+                    )
+                )
             yield dsn
         finally:
-            self.drop_database(name)
+            # A server that cannot be reached now (crashed on a full disk, say) must not hide the
+            # block's own outcome: the database is then a leftover that `consolidate status` shows
+            # once this run is gone, and `consolidate status --clean` drops.
+            with contextlib.suppress(psycopg.OperationalError, WizardError):
+                self.drop_database(name)
 
 
 def embedded_root(config: Config) -> Path:

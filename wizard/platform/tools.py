@@ -32,7 +32,7 @@ from typing import Any
 from wizard.db.connect import tls_default
 from wizard.db.dsn import redact_text, without_password
 from wizard.errors import WizardError
-from wizard.platform import embedded
+from wizard.platform import embedded, owner
 
 
 class ToolNotFound(WizardError):
@@ -136,11 +136,14 @@ def find(name: str, min_major: int, *, search: Iterable[Path] | None = None, pur
 def child_env(dsn: str) -> tuple[str, dict[str, str]]:
     """A password-free conninfo for a child's argv, and an environment carrying the password.
 
-    A remote host without an ``sslmode`` gets ``sslmode=require``, as our own sessions do.
+    A remote host without an ``sslmode`` gets ``sslmode=require``, as our own sessions do. The
+    environment names this run (:data:`wizard.platform.owner.ENV`), so a child that outlives
+    it is found as a leftover (:mod:`wizard.platform.leftovers`).
     """
     conninfo, password = without_password(tls_default(dsn)[0])
     env = dict(os.environ)
     env.setdefault("PGAPPNAME", "consolidation-wizard")
+    env[owner.ENV] = owner.token()
     if password is not None:
         env["PGPASSWORD"] = password
     return conninfo, env
@@ -171,6 +174,12 @@ def _die_with_parent() -> Callable[[], None] | None:
     return set_parent_death_signal
 
 
+#: Errors that change nothing: PostgreSQL 18's pg_restore sets ``transaction_timeout`` on every
+#: connection, a parameter servers before 17 do not have (the restore itself is whole).
+_BENIGN = ('unrecognized configuration parameter "transaction_timeout"',)
+_IGNORED = re.compile(r"errors ignored on restore: (\d+)")
+
+
 @dataclass
 class ToolRun:
     """A running client tool whose stderr is read line by line in a thread.
@@ -186,7 +195,24 @@ class ToolRun:
     tail: collections.deque[str] = field(default_factory=lambda: collections.deque(maxlen=40))
     errors: list[str] = field(default_factory=list)
     proc: subprocess.Popen[bytes] | None = None
+    ignored: int = 0
     _reader: threading.Thread | None = None
+
+    def failed(self, code: int) -> bool:
+        """Whether the run failed: an error line, or a non-zero exit not explained by ignored errors alone.
+
+        pg_restore exits 1 after errors it ignored; when each of them was benign (:data:`_BENIGN`)
+        and it says it ignored no more than that many, the restore is whole.
+        """
+        if self.errors:
+            return True
+        if code == 0:
+            return False
+        if self._reader is not None:
+            self._reader.join(5)  # the last lines (the count of ignored errors) are read
+        counted = [int(m.group(1)) for t in self.tail if (m := _IGNORED.search(t))]
+        # With --jobs the count may leave out the workers' own (pg_restore 18 counts 2 of 4).
+        return not (counted and 0 < counted[-1] <= self.ignored)
 
     def start(self) -> ToolRun:
         self.proc = subprocess.Popen(
@@ -209,7 +235,9 @@ class ToolRun:
         for raw in self.proc.stderr:
             line = redact_text(raw.decode("utf-8", errors="replace").rstrip())
             self.tail.append(line)
-            if ": error:" in line or "ERROR:" in line or "FATAL:" in line:
+            if any(benign in line for benign in _BENIGN):
+                self.ignored += 1
+            elif ": error:" in line or "ERROR:" in line or "FATAL:" in line:
                 self.errors.append(line)
             if self.on_line:
                 self.on_line(line)
