@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from wizard.catalog.model import SchemaObject
-from wizard.catalog.scope_sql import not_extension_member, user_ns
+from wizard.catalog.scope_sql import in_part, not_extension_member, user_ns
 from wizard.db.sqltext import qualified
 
 Rows = list[dict[str, Any]]
 
-_REL_SCOPE = f"{user_ns('n')} AND {not_extension_member('pg_class', 'c.oid')}"
+_REL_SCOPE = f"{user_ns('n')} AND {not_extension_member('pg_class', 'c.oid')} AND {in_part('c')}"
 
 TABLES_SQL = f"""
 SELECT n.nspname, c.relname, c.relkind, c.relpersistence, c.relrowsecurity, c.relforcerowsecurity,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from wizard.catalog.model import SchemaObject
-from wizard.catalog.scope_sql import managed_ns, not_extension_member, user_ns
+from wizard.catalog.scope_sql import in_part, managed_ns, not_extension_member, user_ns
 
 Rows = list[dict[str, Any]]
 
@@ -40,7 +40,7 @@ SELECT n.nspname, c.relname, t.tgname, pg_get_triggerdef(t.oid) AS def, t.tgenab
   JOIN pg_namespace pn ON pn.oid = p.pronamespace
  WHERE NOT t.tgisinternal AND t.tgparentid = 0
    AND {not_extension_member("pg_trigger", "t.oid")}
-   AND ({user_ns("n")} OR ({managed_ns("n")} AND {user_ns("pn")}))
+   AND ({user_ns("n")} OR ({managed_ns("n")} AND {user_ns("pn")})) AND {in_part("c")}
 """
 
 POLICIES_SQL = f"""
@@ -53,7 +53,7 @@ SELECT n.nspname, c.relname, pol.polname, pol.polpermissive, pol.polcmd,
   FROM pg_policy pol
   JOIN pg_class c ON c.oid = pol.polrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE ({user_ns("n")} OR {managed_ns("n")})
+ WHERE ({user_ns("n")} OR {managed_ns("n")}) AND {in_part("c")}
    -- an extension's own tables keep the policies its script made (pg_cron's on cron.job): not the user's
    AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
                    AND d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e')

@@ -7,9 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from rich.console import Console
 
-from wizard.catalog import snapshot
+from wizard.catalog import read
 from wizard.commands.common import print_json
-from wizard.db.connect import open_session
 from wizard.db.dsn import describe
 from wizard.errors import EXIT_DIFFERENCES, EXIT_OK
 from wizard.parity.diff import compare
@@ -23,15 +22,10 @@ def arguments(p: argparse.ArgumentParser) -> None:
     p.set_defaults(run=run)
 
 
-def _read(dsn: str):
-    with open_session(dsn) as conn:
-        return snapshot(conn)
-
-
 def run(args: argparse.Namespace, console: Console) -> int:
     # Both databases are read at the same time: the comparison costs the slower of the two.
     with ThreadPoolExecutor(max_workers=2) as pool:
-        fut_a, fut_b = pool.submit(_read, args.dsn_a), pool.submit(_read, args.dsn_b)
+        fut_a, fut_b = pool.submit(read, args.dsn_a), pool.submit(read, args.dsn_b)
         snap_a, snap_b = fut_a.result(), fut_b.result()
     result = compare(snap_a, snap_b, f"A ({describe(args.dsn_a)})", f"B ({describe(args.dsn_b)})")
     if args.json:
