@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from rich.console import Console
 
 from wizard.catalog import read
-from wizard.commands.common import print_json
+from wizard.commands.output import print_json
 from wizard.db.dsn import describe
 from wizard.errors import EXIT_DIFFERENCES, EXIT_OK
 from wizard.parity.diff import compare
