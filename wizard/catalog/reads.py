@@ -28,12 +28,14 @@ class Query:
         weight: Its relative server cost (milliseconds on a fresh session, 2,000 tables);
             the heaviest queries start first.
         split: True when it filters its relations by part and may be read in parts.
+        tuples: True when its builder takes rows as tuples (in select-list order), not dicts.
     """
 
     name: str
     sql: str
     weight: float
     split: bool = False
+    tuples: bool = False
 
 
 @dataclass(frozen=True)
@@ -55,9 +57,9 @@ def queries(server_version_num: int) -> list[Query]:
         Query("schemas", access.SCHEMAS_SQL, 2),
         Query("extensions", access.EXTENSIONS_SQL, 1),
         Query("tables", relations.TABLES_SQL, 20, split=True),
-        Query("columns", relations.COLUMNS_SQL, 210, split=True),
-        Query("constraints", relations.CONSTRAINTS_SQL, 90, split=True),
-        Query("indexes", relations.INDEXES_SQL, 330, split=True),
+        Query("columns", relations.COLUMNS_SQL, 210, split=True, tuples=True),
+        Query("constraints", relations.CONSTRAINTS_SQL, 90, split=True, tuples=True),
+        Query("indexes", relations.INDEXES_SQL, 330, split=True, tuples=True),
         Query("sequences", relations.SEQUENCES_SQL, 5),
         Query("views", relations.VIEWS_SQL, 4),
         Query("rules", relations.RULES_SQL, 4),
@@ -65,9 +67,9 @@ def queries(server_version_num: int) -> list[Query]:
         Query("functions", routines.FUNCTIONS_SQL, 5),
         Query("triggers", routines.TRIGGERS_SQL, 45, split=True),
         Query("event_triggers", routines.EVENT_TRIGGERS_SQL, 2),
-        Query("policies", routines.POLICIES_SQL, 90, split=True),
+        Query("policies", routines.POLICIES_SQL, 90, split=True, tuples=True),
         Query("types", routines.TYPES_SQL, 10),
-        Query("grants", access.GRANTS_SQL, 50),
+        Query("grants", access.GRANTS_SQL, 50, tuples=True),
         Query("default_privileges", access.DEFAULT_PRIVILEGES_SQL, 2),
         Query("comments", access.COMMENTS_SQL, 12),
         Query("publications", access.PUBLICATIONS_SQL, 1),

@@ -43,6 +43,7 @@ SELECT n.nspname, c.relname, t.tgname, pg_get_triggerdef(t.oid) AS def, t.tgenab
    AND ({user_ns("n")} OR ({managed_ns("n")} AND {user_ns("pn")})) AND {in_part("c")}
 """
 
+# Read as tuples (see policies()): keep the select list and the unpacking in the same order.
 POLICIES_SQL = f"""
 SELECT n.nspname, c.relname, pol.polname, pol.polpermissive, pol.polcmd,
        ARRAY(SELECT CASE WHEN r = 0 THEN 'public' ELSE quote_ident(pg_get_userbyid(r)) END
@@ -149,34 +150,28 @@ def triggers(rows: Rows) -> list[SchemaObject]:
     ]
 
 
-def policies(rows: Rows) -> list[SchemaObject]:
-    """RLS policies keyed by ``schema.table.policy``."""
+def policies(rows: list[tuple[Any, ...]]) -> list[SchemaObject]:
+    """RLS policies keyed by ``schema.table.policy``.
+
+    ``rows`` are tuples in :data:`POLICIES_SQL`'s column order.
+    """
     objects = []
-    for r in rows:
-        parts = [
-            "AS PERMISSIVE" if r["polpermissive"] else "AS RESTRICTIVE",
-            f"FOR {_POLICY_CMD[r['polcmd']]}",
-            f"TO {', '.join(r['roles'])}",
-        ]
-        if r["qual"] is not None:
-            parts.append(f"USING ({r['qual']})")
-        if r["withcheck"] is not None:
-            parts.append(f"WITH CHECK ({r['withcheck']})")
-        objects.append(
-            SchemaObject(
-                "policy",
-                f"{r['nspname']}.{r['relname']}.{r['polname']}",
-                " ".join(parts),
-                table=f"{r['nspname']}.{r['relname']}",
-                details={
-                    "schema": r["nspname"],
-                    "table_name": r["relname"],
-                    "policy": r["polname"],
-                    "on_managed_table": r["on_managed"],
-                    "command": parts[1][4:],
-                },
-            )
-        )
+    for schema, relname, polname, permissive, cmd, roles, qual, withcheck, on_managed in rows:
+        command = _POLICY_CMD[cmd]
+        parts = ["AS PERMISSIVE" if permissive else "AS RESTRICTIVE", f"FOR {command}", f"TO {', '.join(roles)}"]
+        if qual is not None:
+            parts.append(f"USING ({qual})")
+        if withcheck is not None:
+            parts.append(f"WITH CHECK ({withcheck})")
+        table = f"{schema}.{relname}"
+        details = {
+            "schema": schema,
+            "table_name": relname,
+            "policy": polname,
+            "on_managed_table": on_managed,
+            "command": command,
+        }
+        objects.append(SchemaObject("policy", f"{table}.{polname}", " ".join(parts), table, details))
     return objects
 
 

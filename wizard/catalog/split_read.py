@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg.rows import dict_row, tuple_row
 
 from wizard.catalog import scope
 from wizard.catalog.model import SchemaObject
@@ -108,7 +108,7 @@ def _serve(conn: psycopg.Connection, session: int, work: _Work, results: queue.Q
     try:
         while (unit := work.take(session)) is not None:
             params = {**scope.params(), "parts": unit.parts, "part": unit.part}
-            with conn.cursor(row_factory=dict_row) as cur:
+            with conn.cursor(row_factory=tuple_row if unit.query.tuples else dict_row) as cur:
                 cur.execute(unit.query.sql, params)
                 results.put((unit, cur.fetchall()))
     except BaseException as exc:  # handed to the calling thread, which raises it
