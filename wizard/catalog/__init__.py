@@ -16,9 +16,10 @@ import psycopg
 from wizard.catalog import reads, split_read
 from wizard.catalog.model import KINDS, SchemaObject, Snapshot
 from wizard.catalog.sessions import Connect, empty_search_path, read_transaction
+from wizard.catalog.split_read import gc_paused
 from wizard.db.connect import open_session
 
-__all__ = ["DEFAULT_SESSIONS", "KINDS", "Connect", "SchemaObject", "Snapshot", "read", "snapshot"]
+__all__ = ["DEFAULT_SESSIONS", "KINDS", "Connect", "SchemaObject", "Snapshot", "gc_paused", "read", "snapshot"]
 
 MIN_SERVER_VERSION = 140000
 
