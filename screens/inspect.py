@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from rich.console import Group
+from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -12,16 +14,18 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Button, DataTable, ProgressBar, Static
 
-from wizard.inspect.inventory import HEADLINE
 from wizard.parity.diff import Difference
 
 from .base import StepScreen
 from .context import WizardContext
 from .steps import Phase1Result, run_inspect
-from .views import STATUS_WORDS, counts_table, difference_detail, statement_warnings
+from .views import STATUS_WORDS, counts_table, difference_detail, statement_warnings, warm_sql_highlighting
 
 #: Rows the drift table shows; thousands of rows would freeze the event loop while they are added.
 MAX_DRIFT_ROWS = 200
+#: Seconds between two row-counting progress messages: each redraws the counts, and a table is
+#: counted in a millisecond or two.
+PROGRESS_PERIOD_S = 0.2
 
 
 class InspectScreen(StepScreen):
@@ -98,8 +102,13 @@ class InspectScreen(StepScreen):
         def on_counts(counts: dict[str, int | None]) -> None:
             self.post_message(self.CountsMeasured(dict(counts)))
 
+        posted = [0.0]
+
         def on_rows(done: int, total: int) -> None:
-            self.post_message(self.RowsCounted(done, total))
+            now = time.monotonic()
+            if done == total or now - posted[0] >= PROGRESS_PERIOD_S:
+                posted[0] = now
+                self.post_message(self.RowsCounted(done, total))
 
         result = run_inspect(
             self.ctx,
@@ -109,11 +118,16 @@ class InspectScreen(StepScreen):
             cancel=cancel,
             say=self.say,
         )
+        warm_sql_highlighting()  # the result shows reconciling SQL; its first highlight would stall the event loop
         self.post_message(self.Finished(result))
 
     @on(KindRead)
     def _kind_read(self, event: KindRead) -> None:
-        self.query_one("#counts", Static).update(counts_table(self.counts, event.kind))
+        self.update_counts(counts_table(self.counts, event.kind))
+
+    def update_counts(self, table: Table) -> None:
+        """Redraw the counts in place: always seven lines, so the screen's layout stays as it is."""
+        self.query_one("#counts", Static).update(table, layout=False)
 
     @on(CountsMeasured)
     def _counts(self, event: CountsMeasured) -> None:
@@ -122,11 +136,11 @@ class InspectScreen(StepScreen):
     def show_counts(self, counts: dict[str, int | None]) -> None:
         """Render the headline counts measured so far."""
         self.counts = counts
-        self.query_one("#counts", Static).update(counts_table(counts))
+        self.update_counts(counts_table(counts))
 
     @on(RowsCounted)
     def _rows(self, event: RowsCounted) -> None:
-        self.query_one("#counts", Static).update(counts_table(self.counts, rows_progress=(event.done, event.total)))
+        self.update_counts(counts_table(self.counts, rows_progress=(event.done, event.total)))
         self.query_one("#rows-bar", ProgressBar).update(total=event.total, progress=event.done)
 
     @on(Finished)
@@ -135,7 +149,7 @@ class InspectScreen(StepScreen):
 
     def show_result(self, result: Phase1Result) -> None:
         """Render every finding of Phase 1 and re-evaluate Next."""
-        self.show_counts({k: result.inventory.counts[k] for k in HEADLINE})
+        self.show_counts(dict(result.headline))
         bar = self.query_one("#rows-bar", ProgressBar)
         bar.update(total=max(len(result.inventory.row_counts), 1), progress=max(len(result.inventory.row_counts), 1))
         self.show_files(result)
