@@ -16,6 +16,7 @@ from textual.widgets import Button, DataTable, ProgressBar, Static
 
 from wizard.parity.diff import Difference
 
+from . import table_rows
 from .base import StepScreen
 from .context import WizardContext
 from .steps import Phase1Result, run_inspect
@@ -159,14 +160,16 @@ class InspectScreen(StepScreen):
 
     def show_files(self, result: Phase1Result) -> None:
         files = self.query_one("#files", DataTable)
-        files.clear()
+        table_rows.clear(files)
         warnings = self.query_one("#warnings", Static)
         if result.mset is None:
             warnings.update(Text(result.files_error or "no migration files", style="bold red"))
         else:
+            rows = []
             for f in result.mset.files:
                 notes = f.error or (f"{len(f.data_statements)} data" if f.data_statements else "")
-                files.add_row(f.version, f.name, str(len(f.statements)), Text(notes, style="yellow" if notes else ""))
+                rows.append((f.version, f.name, str(len(f.statements)), Text(notes, style="yellow" if notes else "")))
+            table_rows.fill(files, rows)
             found = statement_warnings(result.mset)
             warnings.update(
                 Text("\n".join(f"⚠ {w}" for w in found), style="yellow")
@@ -190,7 +193,7 @@ class InspectScreen(StepScreen):
 
     def show_drift(self, result: Phase1Result) -> None:
         drift = self.query_one("#drift", DataTable)
-        drift.clear()
+        table_rows.clear(drift)
         detail = self.query_one("#detail", Static)
         report = result.drift
         self.differences = list(report.parity.differences) if report and report.parity else []
@@ -229,7 +232,7 @@ class InspectScreen(StepScreen):
         self.differences = list(differences)
         drift = self.query_one("#drift", DataTable)
         detail = self.query_one("#detail", Static)
-        drift.clear()
+        table_rows.clear(drift)
         if not self.differences:
             if self.against:
                 self.show_detail(-1)
@@ -237,10 +240,11 @@ class InspectScreen(StepScreen):
                 detail.update(Text("no drift: the history builds exactly the target", style="green"))
             return
         shown = self.differences[:MAX_DRIFT_ROWS]
-        drift.add_rows((d.kind, d.name, STATUS_WORDS.get(d.status, d.status)) for d in shown)
+        rows = [(d.kind, d.name, STATUS_WORDS.get(d.status, d.status)) for d in shown]
         if len(self.differences) > len(shown):
             more = len(self.differences) - len(shown)
-            drift.add_row("…", f"{more} more: consolidate drift --json lists them all", "")
+            rows.append(("…", f"{more} more: consolidate drift --json lists them all", ""))
+        table_rows.fill(drift, rows)
         self.differences = shown
         self.show_detail(0)
 
