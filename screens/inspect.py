@@ -15,11 +15,12 @@ from textual.message import Message
 from textual.widgets import Button, DataTable, ProgressBar, Static
 
 from wizard.parity.diff import Difference
+from wizard.state.gates import GateResult
 
 from . import table_rows
 from .base import StepScreen
 from .context import WizardContext
-from .steps import Phase1Result, run_inspect
+from .steps import Phase1Result, phase_done, run_inspect
 from .views import STATUS_WORDS, counts_table, difference_detail, statement_warnings, warm_sql_highlighting
 
 #: Rows the drift table shows; thousands of rows would freeze the event loop while they are added.
@@ -61,15 +62,18 @@ class InspectScreen(StepScreen):
 
     @dataclass
     class Finished(Message):
-        """Phase 1 finished and was journaled."""
+        """Phase 1 finished and was journaled; ``gate``: Next's gate, read in the same worker (or None)."""
 
         result: Phase1Result
+        gate: GateResult | None = None
 
     def __init__(self, ctx: WizardContext) -> None:
         super().__init__(ctx)
         self.counts: dict[str, int | None] = {}
         self.differences: list[Difference] = []
         self.against: dict | None = None
+        self.detail_index: int | None = None
+        """The difference the detail pane shows."""
 
     def compose_content(self) -> ComposeResult:
         with Horizontal(classes="actions"):
@@ -120,7 +124,9 @@ class InspectScreen(StepScreen):
             say=self.say,
         )
         warm_sql_highlighting()  # the result shows reconciling SQL; its first highlight would stall the event loop
-        self.post_message(self.Finished(result))
+        # The gate comes with the result: both are drawn in one frame, one layout pass instead of two.
+        gate = phase_done(self.ctx, "inspect") if self.ctx.autostart else None
+        self.post_message(self.Finished(result, gate))
 
     @on(KindRead)
     def _kind_read(self, event: KindRead) -> None:
@@ -147,6 +153,8 @@ class InspectScreen(StepScreen):
     @on(Finished)
     def _finished(self, event: Finished) -> None:
         self.show_result(event.result)
+        if event.gate is not None:
+            self.set_gate(event.gate)
 
     def show_result(self, result: Phase1Result) -> None:
         """Render every finding of Phase 1 and re-evaluate Next."""
@@ -155,8 +163,6 @@ class InspectScreen(StepScreen):
         bar.update(total=max(len(result.inventory.row_counts), 1), progress=max(len(result.inventory.row_counts), 1))
         self.show_files(result)
         self.show_drift(result)
-        if self.ctx.autostart:
-            self.check_phase("inspect")
 
     def show_files(self, result: Phase1Result) -> None:
         files = self.query_one("#files", DataTable)
@@ -225,6 +231,7 @@ class InspectScreen(StepScreen):
             shown: Group | Text = difference_detail(self.differences[index])
         else:
             shown = Text("no drift: the baseline builds exactly the target", style="green")
+        self.detail_index = index
         self.query_one("#detail", Static).update(Group(sentence, shown) if sentence else shown)
 
     def show_differences(self, differences: list[Difference]) -> None:
@@ -250,5 +257,6 @@ class InspectScreen(StepScreen):
 
     @on(DataTable.RowHighlighted, "#drift")
     def _difference_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if 0 <= event.cursor_row < len(self.differences):
+        # The table highlights its first row once filled: already shown, and a redraw costs a layout pass.
+        if 0 <= event.cursor_row < len(self.differences) and event.cursor_row != self.detail_index:
             self.show_detail(event.cursor_row)
