@@ -285,6 +285,16 @@ class Phase1Result:
     drift_error: str | None = None
     notes: list[str] = field(default_factory=list)
     against: dict | None = None
+    headline: dict[str, int] = field(default_factory=dict)
+    """The seven headline counts, measured once in the worker (a count walks the whole catalog)."""
+
+
+def headline_counts(inv: Inventory) -> dict[str, int]:
+    """The inventory's seven headline counts (one pass over the catalog)."""
+    from wizard.inspect.inventory import HEADLINE
+
+    counts = inv.counts
+    return {k: counts[k] for k in HEADLINE}
 
 
 def run_inventory(
@@ -311,7 +321,7 @@ def run_inventory(
         rows = inventory.count_rows(conn, snap, (lambda _t, i, n: on_rows(i, n)) if on_rows else None, cancel)
         inv = Inventory(snap, rows, ident)
     if on_counts:
-        on_counts({k: inv.counts[k] for k in inventory.HEADLINE})
+        on_counts(dict(headline_counts(inv)))
     return inv, ident
 
 
@@ -369,7 +379,7 @@ def run_inspect(
             hist, history_error = history_mod.read(conn, mset.versions if mset else None), None
         except MissingHistoryTable as exc:
             hist, history_error = None, exc.message
-        result = Phase1Result(inv, mset, files_error, hist, history_error)
+        result = Phase1Result(inv, mset, files_error, hist, history_error, headline=headline_counts(inv))
         if mset is None:
             result.drift_error = files_error
         else:
