@@ -16,6 +16,7 @@ from textual.widgets import Button, DataTable, Static
 from .base import StepScreen
 from .confirm import ConfirmModal
 from .context import WizardContext
+from .progress_line import ProgressLine
 from .steps import ArchiveView, archive_view, run_archive
 
 if TYPE_CHECKING:
@@ -34,6 +35,14 @@ class ArchiveScreen(StepScreen):
         view: ArchiveView
 
     @dataclass
+    class Moving(Message):
+        """Phase 3 moved on (``done`` of ``total`` files moved)."""
+
+        text: str
+        done: int
+        total: int
+
+    @dataclass
     class Archived(Message):
         """The files were moved and the manifest written."""
 
@@ -49,6 +58,7 @@ class ArchiveScreen(StepScreen):
         with Horizontal(classes="actions"):
             yield Button("Archive files (g)", id="run", variant="warning", compact=True, disabled=True)
         yield Static("", id="summary")
+        yield ProgressLine("not run in this session", clock=self.ctx.monotonic, id="progress")
         table: DataTable[str | Text] = DataTable(id="files", cursor_type="row", zebra_stripes=True)
         table.add_columns("version", "file", "sha256", "state")
         yield table
@@ -132,13 +142,31 @@ class ArchiveScreen(StepScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="archive", description="Phase 3")
     def run(self) -> None:
-        _plan, result = run_archive(self.ctx, lambda m: self.say(f"Phase 3: {m}"))
+        total = len(self.plan.pending) if self.plan else 0
+        moved = 0
+
+        def say(text: str) -> None:
+            nonlocal moved
+            self.say(f"Phase 3: {text}")
+            moved += text.startswith("moving ")
+            self.post_message(self.Moving(text, moved, total))
+
+        self.app.call_from_thread(self.query_one("#progress", ProgressLine).begin, "planning")
+        _plan, result = run_archive(self.ctx, say)
         assert result.manifest_sha256 is not None  # archive() always writes the manifest
         self.say(f"Phase 3: {len(result.moved_now)} file(s) moved; manifest sha256 {result.manifest_sha256[:12]}…")
         self.post_message(self.Archived(archive_view(self.ctx), result))
 
+    @on(Moving)
+    def _moving(self, event: Moving) -> None:
+        self.query_one("#progress", ProgressLine).advance(event.text, event.done, event.total or None, "files")
+
     @on(Archived)
     def _archived(self, event: Archived) -> None:
+        moved = len(event.result.moved_now)
+        self.query_one("#progress", ProgressLine).finish(
+            "archived" if moved else "evidence recorded", moved, len(event.view.plan.items), "files moved"
+        )
         self.show_plan(event.view.plan, event.view)
         self.show_manifest(event.view.plan)
         self.check_phase("archive")

@@ -10,13 +10,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import Button, DataTable, ProgressBar, Static
+from textual.widgets import Button, DataTable, Static
 
 from wizard.inspect.inventory import HEADLINE
 from wizard.parity.diff import Difference
 
 from .base import StepScreen
 from .context import WizardContext
+from .progress_line import ProgressLine
 from .steps import Phase1Result, run_inspect
 from .views import STATUS_WORDS, counts_table, difference_detail, statement_warnings
 
@@ -55,6 +56,15 @@ class InspectScreen(StepScreen):
             return isinstance(message, InspectScreen.RowsCounted)
 
     @dataclass
+    class Stage(Message):
+        """Phase 1 moved on (the engine's progress line: "replay 3/14: …")."""
+
+        text: str
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, InspectScreen.Stage)
+
+    @dataclass
     class Finished(Message):
         """Phase 1 finished and was journaled."""
 
@@ -71,7 +81,7 @@ class InspectScreen(StepScreen):
             yield Button("Run Phase 1 (g)", id="run", variant="primary", compact=True)
         yield Static("Inventory of the target", classes="section-title")
         yield Static(counts_table({}), id="counts")
-        yield ProgressBar(total=1, id="rows-bar", show_eta=False)
+        yield ProgressLine("not run in this session", clock=self.ctx.monotonic, id="progress")
         yield Static("Migration files", classes="section-title")
         files: DataTable[str | Text] = DataTable(id="files", cursor_type="row", zebra_stripes=True)
         files.add_columns("version", "name", "stmts", "warnings")
@@ -91,6 +101,11 @@ class InspectScreen(StepScreen):
     def run(self) -> None:
         """Inventory, files, history, drift; cancellable between tables and between files."""
         cancel = self.new_cancel_event()
+        self.app.call_from_thread(self.query_one("#progress", ProgressLine).begin, "reading the catalog")
+
+        def say(text: str) -> None:
+            self.say(text)
+            self.post_message(self.Stage(text))
 
         def on_kind(kind: str) -> None:
             self.post_message(self.KindRead(kind))
@@ -107,13 +122,18 @@ class InspectScreen(StepScreen):
             on_counts=on_counts,
             on_rows=on_rows,
             cancel=cancel,
-            say=self.say,
+            say=say,
         )
         self.post_message(self.Finished(result))
 
     @on(KindRead)
     def _kind_read(self, event: KindRead) -> None:
         self.query_one("#counts", Static).update(counts_table(self.counts, event.kind))
+        self.query_one("#progress", ProgressLine).advance(f"catalog: {event.kind}")
+
+    @on(Stage)
+    def _stage(self, event: Stage) -> None:
+        self.query_one("#progress", ProgressLine).advance(event.text.removeprefix("Phase 1: "))
 
     @on(CountsMeasured)
     def _counts(self, event: CountsMeasured) -> None:
@@ -127,7 +147,7 @@ class InspectScreen(StepScreen):
     @on(RowsCounted)
     def _rows(self, event: RowsCounted) -> None:
         self.query_one("#counts", Static).update(counts_table(self.counts, rows_progress=(event.done, event.total)))
-        self.query_one("#rows-bar", ProgressBar).update(total=event.total, progress=event.done)
+        self.query_one("#progress", ProgressLine).advance("counting rows", event.done, event.total, "tables")
 
     @on(Finished)
     def _finished(self, event: Finished) -> None:
@@ -136,8 +156,11 @@ class InspectScreen(StepScreen):
     def show_result(self, result: Phase1Result) -> None:
         """Render every finding of Phase 1 and re-evaluate Next."""
         self.show_counts({k: result.inventory.counts[k] for k in HEADLINE})
-        bar = self.query_one("#rows-bar", ProgressBar)
-        bar.update(total=max(len(result.inventory.row_counts), 1), progress=max(len(result.inventory.row_counts), 1))
+        line = self.query_one("#progress", ProgressLine)
+        if line.has_class("-running"):
+            replayed = result.drift is not None and result.drift.parity is not None and result.mset is not None
+            files = len(result.mset.files) if replayed and result.mset else None
+            line.finish("Phase 1 journaled", files, files, "files replayed" if files else "")
         self.show_files(result)
         self.show_drift(result)
         if self.ctx.autostart:

@@ -15,7 +15,10 @@ class LogPanel(RichLog):
     """Shows the log book's lines and follows new ones, whichever thread adds them."""
 
     DEFAULT_CSS = """
-    LogPanel { height: 4; border-top: solid $primary-darken-2; background: $surface; scrollbar-size-vertical: 1; }
+    LogPanel {
+        height: 4; border-top: hkey $panel-lighten-1; background: $surface; color: $text-muted;
+        scrollbar-size-vertical: 1; overflow-x: hidden;
+    }
     LogPanel.-hidden { display: none; }
     """
 

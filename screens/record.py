@@ -17,6 +17,7 @@ from .base import StepScreen
 from .confirm import TypeNameModal
 from .context import WizardContext
 from .gate_panel import GatePanel
+from .progress_line import ProgressLine
 from .steps import RecordView, record_view, run_record
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ class RecordScreen(StepScreen):
             yield Button("Record baseline (g)", id="run", variant="error", compact=True, disabled=True)
             yield Button("Re-check gates", id="recheck", compact=True)
         yield GatePanel("Gates of Phase 4", id="gates")
+        yield ProgressLine("not run in this session", clock=self.ctx.monotonic, id="progress")
         yield Static("", id="problems")
         yield Static("The transaction that will run", classes="section-title")
         yield Static(Text("…", style="grey62"), id="sql")
@@ -102,11 +104,22 @@ class RecordScreen(StepScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="record", description="Phase 4 transaction")
     def commit(self, typed_name: str) -> None:
-        outcome = run_record(self.ctx, typed_name, self.say)
+        line = self.query_one("#progress", ProgressLine)
+        self.app.call_from_thread(line.begin, "re-checking every gate")
+
+        def say(text: str) -> None:
+            self.say(text)
+            self.app.call_from_thread(line.advance, text.removeprefix("Phase 4: ").split(":")[0])
+
+        outcome = run_record(self.ctx, typed_name, say)
         self.post_message(self.Committed(outcome))
 
     @on(Committed)
     def _committed(self, event: Committed) -> None:
+        problems = len(event.outcome.problems)
+        self.query_one("#progress", ProgressLine).finish(
+            "committed and verified" if not problems else f"committed; {problems} problem(s)", failed=bool(problems)
+        )
         self.show_outcome(event.outcome)
         self.check_phase("record")
         self.load()
