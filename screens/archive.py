@@ -58,11 +58,11 @@ class ArchiveScreen(StepScreen):
         with Horizontal(classes="actions"):
             yield Button("Archive files (g)", id="run", variant="warning", compact=True, disabled=True)
         yield Static("", id="summary")
+        yield Static("", id="problems")  # above the files: what stands in the way, or who archived them
         yield ProgressLine("not run in this session", clock=self.ctx.monotonic, id="progress")
         table: DataTable[str | Text] = DataTable(id="files", cursor_type="row", zebra_stripes=True)
         table.add_columns("version", "file", "sha256", "state")
         yield table
-        yield Static("", id="problems")
         yield Static("Manifest", classes="section-title")
         yield Static(Text("written when the files move", style="grey62"), id="manifest")
 

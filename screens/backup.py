@@ -138,7 +138,10 @@ class BackupScreen(StepScreen):
     def show_dump(self, event: Dumped) -> None:
         p = event.progress
         line = self.query_one("#dump-progress", ProgressLine)
-        line.advance(p.phase, p.tables_done, p.tables_total or None, "tables")
+        if p.tables_total:
+            line.advance(p.phase, p.tables_done, p.tables_total, "tables")
+        else:  # hashing: the tables' counts stay on screen
+            line.advance(p.phase, line.done, line.total, line.unit)
         detail = human_bytes(p.bytes_written) + (f", {p.current}" if p.current else "")
         self.query_one("#dump-detail", Static).update(detail)
 

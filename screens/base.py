@@ -88,7 +88,9 @@ class StepScreen(Screen):
                     yield from self.compose_content()
                 with Horizontal(id="nav"):
                     yield Static("", id="reason", markup=False)
-                    yield Button("Cancel (x)", id="cancel", compact=True, disabled=True)
+                    cancel = Button("Cancel (x)", id="cancel", compact=True, disabled=True, variant="warning")
+                    cancel.display = False  # shown only while work runs: the reason gets the room
+                    yield cancel
                     yield Button("◀ Back", id="back", compact=True, disabled=neighbour(self.STEP, -1) is None)
                     yield Button("Next ▶", id="next", compact=True, variant="primary", disabled=True)
         yield LogPanel(self.ctx.log)
@@ -211,7 +213,9 @@ class StepScreen(Screen):
         if event.worker.group in ("stepper", "gate-check") and event.state != WorkerState.ERROR:
             return
         running = any(w.is_running and w.group not in ("stepper", "gate-check") for w in self.workers)
-        self.query_one("#cancel", Button).disabled = not running
+        cancel = self.query_one("#cancel", Button)
+        cancel.disabled = not running
+        cancel.display = running
         if event.state in (WorkerState.ERROR, WorkerState.CANCELLED) and not running:
             for line in self.query(ProgressLine).filter(".-running"):
                 line.finish("failed" if event.state == WorkerState.ERROR else "cancelled", failed=True)

@@ -43,9 +43,9 @@ class GateDetails(ModalScreen[None]):
     DEFAULT_CSS = """
     GateDetails { align: center middle; }
     GateDetails > Vertical {
-        width: 100; max-width: 96%; height: auto; max-height: 90%; border: round $primary; background: $panel;
+        width: 100; max-width: 96%; height: 90%; border: round $primary; background: $panel;
     }
-    GateDetails VerticalScroll { height: auto; max-height: 30; padding: 0 1; }
+    GateDetails VerticalScroll { height: 1fr; padding: 0 1; }
     GateDetails Button { margin: 1 1 0 1; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,enter,d", "close", "Close")]
@@ -61,6 +61,9 @@ class GateDetails(ModalScreen[None]):
             with VerticalScroll():
                 yield Static(details_text(self.results), id="details")
             yield Button("Close (esc)", id="close", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one(VerticalScroll).focus()  # arrows and page keys scroll the details
 
     @on(Button.Pressed, "#close")
     def action_close(self) -> None:

@@ -10,7 +10,7 @@ from wizard.project.config import Target
 
 from .steps import BY_KEY, STEP_KEYS
 
-ROLE_NOTES = {"production": "the only write is Phase 4", "staging": "rehearsal"}
+ROLE_NOTES = {"production": "only Phase 4 writes", "staging": "rehearsal"}
 
 
 def role_class(target: Target | None) -> str:
@@ -21,7 +21,9 @@ def role_class(target: Target | None) -> str:
 
 
 def step_caption(step: str) -> str:
-    """``step 4/8 · 1 Export & check``."""
+    """``step 4/8 · 1 Export & check`` (any other caption as it is)."""
+    if step not in BY_KEY:
+        return step
     return f"step {STEP_KEYS.index(step) + 1}/{len(STEP_KEYS)} · {BY_KEY[step].title}"
 
 
@@ -37,7 +39,7 @@ class StepHeader(Horizontal):
     StepHeader Static { width: auto; height: 1; padding: 0 1; }
     StepHeader #role { text-style: bold; background: $boost; }
     StepHeader #target-name { text-style: bold; }
-    StepHeader #step-caption { width: 1fr; color: $text-muted; }
+    StepHeader #step-caption { width: 1fr; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
     StepHeader #role-note { color: $text-muted; }
     StepHeader.-staging #role { background: $role-staging; color: $role-staging-text; }
     StepHeader.-production { background: $role-production; color: $role-production-text; }
@@ -47,9 +49,20 @@ class StepHeader(Horizontal):
     """
 
     def __init__(self, target: Target | None, step: str, *, id: str | None = "header") -> None:
+        """Args:
+        target: The chosen target (None: not chosen yet).
+        step: A step key (shown as ``step n/N · title``), or a caption of its own (the rollback screen).
+        """
         super().__init__(id=id, classes=role_class(target))
         self.target = target
         self.step = step
+
+    def show_target(self, target: Target | None) -> None:
+        """Show another target (the target screen follows the highlighted one)."""
+        self.target = target
+        for name in ("-none", "-staging", "-production"):
+            self.set_class(name == role_class(target), name)
+        self.refresh(recompose=True)
 
     def compose(self) -> ComposeResult:
         target = self.target

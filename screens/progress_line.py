@@ -25,14 +25,19 @@ def counts_in(text: str) -> tuple[int, int] | None:
     return (done, total) if 0 <= done <= total and total > 0 else None
 
 
-def progress_text(stage: str, done: int | None, total: int | None, seconds: float | None, unit: str = "") -> str:
-    """``stage · n/N unit · 12.3 s`` (the parts that are known)."""
-    parts = [stage] if stage else []
+def figures_text(done: int | None, total: int | None, seconds: float | None, unit: str = "") -> str:
+    """``n/N unit · 12.3 s`` (the parts that are known)."""
+    parts = []
     if total:
         parts.append(f"{done or 0}/{total}" + (f" {unit}" if unit else ""))
     if seconds is not None:
         parts.append(f"{seconds:.1f} s")
     return " · ".join(parts)
+
+
+def progress_text(stage: str, done: int | None, total: int | None, seconds: float | None, unit: str = "") -> str:
+    """``n/N unit · 12.3 s · stage``: the figures first, so a narrow terminal cuts the stage, not them."""
+    return " · ".join(part for part in (figures_text(done, total, seconds, unit), stage) if part)
 
 
 class ProgressLine(Horizontal):
@@ -44,13 +49,14 @@ class ProgressLine(Horizontal):
 
     DEFAULT_CSS = """
     ProgressLine { height: 1; width: 100%; }
-    ProgressLine ProgressBar { width: 24; height: 1; }
-    ProgressLine ProgressBar Bar { width: 22; }
-    ProgressLine #label {
-        width: 1fr; height: 1; padding-left: 1; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis;
+    ProgressLine ProgressBar { width: 18; height: 1; }
+    ProgressLine ProgressBar Bar { width: 16; }
+    ProgressLine #figures { width: auto; height: 1; padding-left: 1; text-style: bold; }
+    ProgressLine #stage {
+        width: 1fr; height: 1; padding-left: 2; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis;
     }
-    ProgressLine.-running #label { color: $foreground; }
-    ProgressLine.-failed #label { color: $error; }
+    ProgressLine.-running #stage { color: $foreground; }
+    ProgressLine.-failed #stage, ProgressLine.-failed #figures { color: $error; }
     """
 
     def __init__(self, idle: str = "", *, clock: Callable[[], float] = time.monotonic, id: str | None = None) -> None:
@@ -71,11 +77,12 @@ class ProgressLine(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield ProgressBar(total=1, show_eta=False, show_percentage=False)
-        yield Static(self.idle, id="label", markup=False)
+        yield Static("", id="figures", markup=False)
+        yield Static(self.idle, id="stage", markup=False)
 
     @property
     def label(self) -> str:
-        """What the label shows now."""
+        """What the line says now (figures, then stage)."""
         return progress_text(self.stage, self.done, self.total, self.seconds, self.unit)
 
     def begin(self, stage: str = "starting…") -> None:
@@ -138,4 +145,5 @@ class ProgressLine(Horizontal):
             bar.update(total=None)
         else:
             bar.update(total=1, progress=1 if self.seconds is not None else 0)
-        self.query_one("#label", Static).update(self.label)
+        self.query_one("#figures", Static).update(figures_text(self.done, self.total, self.seconds, self.unit))
+        self.query_one("#stage", Static).update(self.stage)

@@ -117,10 +117,16 @@ class RecordScreen(StepScreen):
     @on(Committed)
     def _committed(self, event: Committed) -> None:
         problems = len(event.outcome.problems)
+        gates = len(self.view.gates) if self.view is not None else None
         self.query_one("#progress", ProgressLine).finish(
-            "committed and verified" if not problems else f"committed; {problems} problem(s)", failed=bool(problems)
+            "committed and verified" if not problems else f"committed; {problems} problem(s)",
+            gates,
+            gates,
+            "gates held",
+            failed=bool(problems),
         )
         self.show_outcome(event.outcome)
+        self.query_one("#after", Static).scroll_visible(animate=False)
         self.check_phase("record")
         self.load()
 

@@ -81,8 +81,11 @@ class SquashScreen(StepScreen):
     def _proved(self, event: Proved) -> None:
         line = self.query_one("#progress", ProgressLine)
         if line.has_class("-running"):
-            proved = event.view is not None and bool(event.view.proved)
-            line.finish("proved" if proved else "not proved", failed=not proved)
+            view = event.view
+            proved = view is not None and bool(view.proved)
+            kinds = list(view.kinds.values()) if view is not None else []
+            same = sum(1 for value in kinds if value.partition("/")[0] == value.partition("/")[2])
+            line.finish("proved" if proved else "not proved", same, len(kinds), "kinds at parity", failed=not proved)
         self.show_view(event.view)
         self.check_phase("squash")
 

@@ -413,7 +413,7 @@ def phase_done(ctx: WizardContext, key: str) -> GateResult:
 
     state = next(s for s in protocol.states(ctx.the_journal) if s.key == key)
     if state.status == protocol.DONE:
-        return passed(f"{key}-done", f"{state.title}: {state.reason}")
+        return passed(f"{key}-done", state.reason)
     if state.status == protocol.PENDING:
         return failed(f"{key}-done", "not done yet: run this step (g)")
     return failed(f"{key}-done", f"{state.status}: {state.reason}")

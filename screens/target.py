@@ -13,6 +13,7 @@ from wizard.project.config import Target
 
 from .base import StepScreen, TargetChosen
 from .gate_panel import GatePanel
+from .header import StepHeader
 from .steps import BY_KEY, TargetInfo, target_gate, target_info
 
 
@@ -83,6 +84,7 @@ class TargetScreen(StepScreen):
         target = self.selected
         if target is None:
             return
+        self.query_one(StepHeader).show_target(target)
         self.query_one("#identity", Static).update(Text(f"connecting to {target.name}…", style="italic"))
         self.set_gate(None, waiting=f"connecting to {target.name}…")
         if self.ctx.autostart:
@@ -106,7 +108,7 @@ class TargetScreen(StepScreen):
         panel = self.query_one("#rehearsal", GatePanel)
         if info.rehearsal is None:
             panel.border_title = "Rehearsal"
-            panel.update(Text("staging target: this run is the rehearsal production waits for", style="green"))
+            panel.update(Text("staging: this run is the rehearsal production waits for", style="green"))
         else:
             panel.border_title = "Staging rehearsal (required for production)"
             panel.show([info.rehearsal])
