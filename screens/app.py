@@ -94,7 +94,7 @@ class WizardApp(App[None]):
     CSS_PATH = Path(__file__).with_name("wizard.tcss")  # absolute: subclasses live elsewhere (tests)
     TITLE = "consolidation wizard"
     #: Short terminals (80x24) keep three lines of log; taller ones more.
-    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]  # noqa: RUF012 (Textual declares it without ClassVar)
     COMMANDS = App.COMMANDS | {WizardCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark,f1", "help", "Help"),

@@ -145,5 +145,7 @@ class ProgressLine(Horizontal):
             bar.update(total=None)
         else:
             bar.update(total=1, progress=1 if self.seconds is not None else 0)
-        self.query_one("#figures", Static).update(figures_text(self.done, self.total, self.seconds, self.unit))
+        figures = figures_text(self.done, self.total, self.seconds, self.unit)
+        self.query_one("#figures", Static).update(figures)
+        self.query_one("#figures", Static).display = bool(figures)
         self.query_one("#stage", Static).update(self.stage)

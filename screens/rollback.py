@@ -57,7 +57,7 @@ class RollbackScreen(ModalScreen[bool]):
         self.set_class(self.ctx.chosen.is_production, "-production")
         with Vertical() as box:
             box.border_title = f"Rollback: {self.ctx.chosen.role} target {self.ctx.chosen.name}"
-            yield StepHeader(self.ctx.chosen, "rollback: only what applies now")
+            yield StepHeader(self.ctx.chosen, "rollback")
             with VerticalScroll():
                 usable = [o for o in self.options if o.applies]
                 if not usable:

@@ -416,7 +416,8 @@ def phase_done(ctx: WizardContext, key: str) -> GateResult:
         return passed(f"{key}-done", state.reason)
     if state.status == protocol.PENDING:
         return failed(f"{key}-done", "not done yet: run this step (g)")
-    return failed(f"{key}-done", f"{state.status}: {state.reason}")
+    reason = state.reason if state.reason.startswith(state.status) else f"{state.status}: {state.reason}"
+    return failed(f"{key}-done", reason)
 
 
 # --- Phase 2 ---------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from .base import StepScreen, TargetChosen
 from .gate_panel import GatePanel
 from .header import StepHeader
 from .steps import BY_KEY, TargetInfo, target_gate, target_info
+from .theme import ROLE_PRODUCTION, ROLE_STAGING
 
 
 def identity_table(info: TargetInfo) -> Table | Text:
@@ -22,7 +23,7 @@ def identity_table(info: TargetInfo) -> Table | Text:
     target = info.target
     role = Text(
         f" {target.role.upper()} ",
-        style="bold white on red" if target.is_production else "bold black on green",
+        style=f"bold white on {ROLE_PRODUCTION}" if target.is_production else f"bold white on {ROLE_STAGING}",
     )
     table = Table.grid(padding=(0, 1))
     table.add_column(style="bold", no_wrap=True)
@@ -52,7 +53,7 @@ class TargetScreen(StepScreen):
             Option(
                 Text.assemble(
                     (f"{t.name} ", "bold"),
-                    (f"[{t.role}]", "bold red" if t.is_production else "green"),
+                    (f"[{t.role}]", f"bold {ROLE_PRODUCTION}" if t.is_production else ROLE_STAGING),
                 ),
                 id=t.name,
             )
