@@ -126,7 +126,7 @@ class RecordScreen(StepScreen):
             failed=bool(problems),
         )
         self.show_outcome(event.outcome)
-        self.query_one("#after", Static).scroll_visible(animate=False)
+        self.query_one("#after", Static).scroll_visible(animate=False, top=True)
         self.check_phase("record")
         self.load()
 

@@ -42,10 +42,10 @@ class SquashScreen(StepScreen):
         with Horizontal(classes="actions"):
             yield Button("Generate & prove (g)", id="run", variant="primary", compact=True)
         yield ProgressLine("not run in this session", clock=self.ctx.monotonic, id="progress")
+        yield Static("", id="verdict")  # above the parity: proved or not, and whether it was adopted
         yield Static("Parity: target vs baseline", classes="section-title")
         yield Static(parity_table(None), id="parity")
         yield Static(timing_line(None), id="timing")
-        yield Static("", id="verdict")
         yield Static("Baseline file", classes="section-title")
         yield Static(Text("not generated yet", style="grey62"), id="file")
 

@@ -7,12 +7,13 @@ Screens are built with ``autostart=False`` (no database) and fed engine results,
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 
 import pytest
 from textual.color import Color
 from textual.containers import VerticalScroll
-from textual.widgets import Static
+from textual.widgets import DataTable, Static
 
 from screens.app import WizardApp
 from screens.context import LogBook, WizardContext
@@ -22,6 +23,7 @@ from screens.header import StepHeader
 from screens.progress_line import ProgressLine, counts_in, figures_text, progress_text
 from screens.steps import STEP_KEYS
 from screens.theme import ROLE_PRODUCTION
+from wizard.archive import phase as archive
 from wizard.project import config
 from wizard.state.gates import failed, passed
 
@@ -174,6 +176,22 @@ def test_gate_reasons_are_one_short_line_with_the_whole_reason_on_d(ctx: WizardC
     asyncio.run(body())
 
 
+def long_archive_plan(files: int = 30) -> archive.ArchivePlan:
+    """Phase 3's plan for more files than 80x24 shows at once."""
+    root = Path("/project")
+    baseline = archive.Baseline("supabase/migrations/20260101000000_baseline.sql", "20260101000000", "ab" * 32, (), 1)
+    names = [f"2025010{n // 10}{n % 10:02d}0000_step_{n}.sql" for n in range(files)]
+    items = [
+        archive.ArchiveItem(
+            n[:14], n, "cd" * 32, root / "supabase/migrations" / n, root / "supabase/migrations_archive" / n, False
+        )
+        for n in names
+    ]
+    return archive.ArchivePlan(
+        root, root / "supabase/migrations", root / "supabase/migrations_archive", baseline, items, True
+    )
+
+
 @pytest.mark.parametrize("step", STEP_KEYS)
 def test_every_control_is_reachable_by_keyboard_in_one_scroll_region(ctx: WizardContext, step: str) -> None:
     """Tab visits every focusable widget of the screen at 80x24, each scrolled into view; only #content scrolls."""
@@ -181,6 +199,8 @@ def test_every_control_is_reachable_by_keyboard_in_one_scroll_region(ctx: Wizard
     async def body() -> None:
         async with app_at(ctx, step, None if step == "target" else "production").run_test(size=SIZE) as pilot:
             screen = pilot.app.screen
+            if step == "archive":
+                screen.show_plan(long_archive_plan())  # a table taller than the screen
             await pilot.pause()
             for button in screen.query("Button"):
                 button.disabled = False  # disabled buttons leave the focus chain; their place in it is tested
@@ -196,13 +216,52 @@ def test_every_control_is_reachable_by_keyboard_in_one_scroll_region(ctx: Wizard
                 focused = screen.focused
                 assert focused is not None
                 visited.append(focused)
-                assert screen.region.contains_region(focused.region) or focused.region.height > screen.region.height, (
-                    f"{focused!r} is focused but not in view"
-                )
-                assert focused.region.height > 0, f"{focused!r} is focused below the fold"
+                seen = focused.region.intersection(screen.region)
+                assert seen.height > 0 and seen.width > 0, f"{focused!r} is focused below the fold"
             assert set(visited) == set(chain)
             content = screen.query_one("#content", VerticalScroll)
+            assert content in chain, "the scroll region takes focus, so text below the fold is reachable"
+            content.focus()
+            await pilot.press("end")
+            await pilot.pause()
+            assert content.scroll_y == content.max_scroll_y, "end reaches the bottom of the content"
             inner = [w for w in content.query("*") if w.show_vertical_scrollbar]
             assert not inner, f"nested scroll regions: {inner}"
+
+    asyncio.run(body())
+
+
+def test_every_screenshot_the_docs_show_is_committed() -> None:
+    """docs/wizard.md and the README show SVGs that docs/screenshots.py writes; each one is in docs/img."""
+    root = Path(__file__).resolve().parent.parent
+    shown = {
+        (doc.parent / found).resolve()
+        for doc in (root / "README.md", root / "docs" / "wizard.md")
+        for found in re.findall(r"\]\(((?:docs/)?img/[\w.-]+\.svg)\)", doc.read_text(encoding="utf-8"))
+    }
+    assert len(shown) >= 20
+    missing = sorted(str(p.relative_to(root)) for p in shown if not p.is_file())
+    assert not missing, f"run python docs/screenshots.py: {missing}"
+
+
+def test_a_table_cursor_scrolls_the_one_scroll_region(ctx: WizardContext) -> None:
+    """The table does not scroll on its own; moving its cursor down keeps the row on screen."""
+
+    async def body() -> None:
+        async with app_at(ctx, "archive").run_test(size=SIZE) as pilot:
+            screen = pilot.app.screen
+            screen.show_plan(long_archive_plan(30))
+            await pilot.pause()
+            table = screen.query_one("#files", DataTable)
+            content = screen.query_one("#content", VerticalScroll)
+            assert table.size.height >= 31 and not table.show_vertical_scrollbar, "the table is as tall as its rows"
+            table.focus()
+            for _ in range(29):
+                await pilot.press("down")
+            await pilot.pause()
+            assert table.cursor_row == 29 and table.scroll_y == 0
+            row_y = table.region.y + table.header_height + table.cursor_row
+            assert content.region.y <= row_y < content.region.bottom, "the highlighted row is in view"
+            assert content.scroll_y > 0
 
     asyncio.run(body())
