@@ -110,6 +110,14 @@ class ArchiveScreen(StepScreen):
                     style="cyan",
                 )
             )
+        elif view is not None and view.done and view.archived_by and not plan.pending:
+            problems.update(
+                Text(
+                    f"Recorded for {self.ctx.chosen.name}: the {len(plan.items)} file(s) were archived by "
+                    f"{view.archived_by}'s Phase 3 (the archive folder is shared).",
+                    style="cyan",
+                )
+            )
         else:
             problems.update(Text("✔ nothing stands in the way", style="green") if plan.pending else "")
         run = self.query_one("#run", Button)

@@ -521,9 +521,11 @@ def archive_view(ctx: WizardContext) -> ArchiveView:
     from wizard.state.journal import Journal
 
     plan = archive_plan(ctx)
-    done = archive.phase(ctx.the_journal, "archive").status == protocol.DONE
+    state = archive.phase(ctx.the_journal, "archive")
+    done = state.status == protocol.DONE
+    moved_here = done and bool(state.record and state.record.get("moved_now"))
     by = None
-    if not plan.pending:
+    if not plan.pending and not moved_here:  # the target that moved the files archived them itself
         for name in sorted(ctx.config.targets):
             if name == ctx.chosen.name:
                 continue
