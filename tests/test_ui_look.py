@@ -20,6 +20,7 @@ from screens.context import LogBook, WizardContext
 from screens.gate_details import GateDetails
 from screens.gate_panel import GatePanel, short_reason
 from screens.header import StepHeader
+from screens.log_panel import LogPanel
 from screens.progress_line import ProgressLine, counts_in, figures_text, progress_text
 from screens.steps import STEP_KEYS
 from screens.theme import ROLE_PRODUCTION
@@ -263,5 +264,21 @@ def test_a_table_cursor_scrolls_the_one_scroll_region(ctx: WizardContext) -> Non
             row_y = table.region.y + table.header_height + table.cursor_row
             assert content.region.y <= row_y < content.region.bottom, "the highlighted row is in view"
             assert content.scroll_y > 0
+
+    asyncio.run(body())
+
+
+def test_the_log_keeps_its_newest_line_in_view_when_the_terminal_shrinks(ctx: WizardContext) -> None:
+    for number in range(40):
+        ctx.log.add(f"line {number} " + "x" * 70)
+
+    async def body() -> None:
+        async with app_at(ctx, "backup").run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            log = pilot.app.screen.query_one("#log", LogPanel)
+            assert log.scroll_y == log.max_scroll_y > 0
+            await pilot.resize_terminal(*SIZE)
+            await pilot.pause()
+            assert log.scroll_y == log.max_scroll_y
 
     asyncio.run(body())
