@@ -31,7 +31,6 @@ from .gate_details import GateDetails
 from .gate_panel import GatePanel, short_reason
 from .header import StepHeader
 from .log_panel import LogPanel
-from .progress_line import ProgressLine
 from .stepper import Stepper
 from .steps import BY_KEY, neighbour, phase_done
 
@@ -217,6 +216,8 @@ class StepScreen(Screen):
         cancel.disabled = not running
         cancel.display = running
         if event.state in (WorkerState.ERROR, WorkerState.CANCELLED) and not running:
+            from .progress_line import ProgressLine  # here: the first screen need not load ProgressBar
+
             for line in self.query(ProgressLine).filter(".-running"):
                 line.finish("failed" if event.state == WorkerState.ERROR else "cancelled", failed=True)
         if event.state == WorkerState.ERROR:

@@ -16,6 +16,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
 
 from screens.app import WizardApp
+from screens.confirm import ErrorModal
 from screens.context import LogBook, WizardContext
 from screens.gate_details import GateDetails
 from screens.gate_panel import GatePanel, short_reason
@@ -25,6 +26,7 @@ from screens.progress_line import ProgressLine, counts_in, figures_text, progres
 from screens.steps import STEP_KEYS
 from screens.theme import ROLE_PRODUCTION
 from wizard.archive import phase as archive
+from wizard.errors import WizardError
 from wizard.project import config
 from wizard.state.gates import failed, passed
 
@@ -280,5 +282,28 @@ def test_the_log_keeps_its_newest_line_in_view_when_the_terminal_shrinks(ctx: Wi
             await pilot.resize_terminal(*SIZE)
             await pilot.pause()
             assert log.scroll_y == log.max_scroll_y
+
+    asyncio.run(body())
+
+
+def test_a_failed_step_stops_its_clock_and_says_so(ctx: WizardContext, clock: Clock) -> None:
+    def dies() -> None:
+        raise WizardError("pg_dump exited with 1", "see the log")
+
+    async def body() -> None:
+        async with app_at(ctx, "backup").run_test(size=SIZE) as pilot:
+            screen = pilot.app.screen
+            line = screen.query_one("#dump-progress", ProgressLine)
+            line.begin("starting pg_dump…")
+            line.advance("dumping", 3, 16, "tables")
+            clock.now += 2.5
+            screen.run_worker(dies, thread=True, exit_on_error=False, group="backup")
+            for _ in range(50):
+                await pilot.pause(0.02)
+                if line.has_class("-failed"):
+                    break
+            assert line.has_class("-failed") and not line.has_class("-running")
+            assert line.label == "3/16 tables · 2.5 s · failed"
+            assert isinstance(pilot.app.screen, ErrorModal)
 
     asyncio.run(body())
