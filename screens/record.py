@@ -87,7 +87,13 @@ class RecordScreen(StepScreen):
         self.query_one("#run", Button).disabled = not view.ready
 
     def action_go(self) -> None:
-        if self.view is None or not self.view.ready or any(w.is_running for w in self.workers):
+        if self.view is None:
+            self.notify("the gates are still being evaluated", title="Record", severity="warning")
+            return
+        if any(w.is_running for w in self.workers):
+            return
+        if not self.view.ready:
+            self.notify("a gate does not hold: d shows every gate in full", title="Record", severity="warning")
             return
         target = self.ctx.chosen
         what = (

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from textual.color import Color
 from textual.containers import VerticalScroll
+from textual.notifications import Notify
 from textual.widgets import DataTable, Static
 
 from screens.app import WizardApp
@@ -305,5 +306,23 @@ def test_a_failed_step_stops_its_clock_and_says_so(ctx: WizardContext, clock: Cl
             assert line.has_class("-failed") and not line.has_class("-running")
             assert line.label == "3/16 tables · 2.5 s · failed"
             assert isinstance(pilot.app.screen, ErrorModal)
+
+    asyncio.run(body())
+
+
+def test_record_says_why_it_does_not_start(ctx: WizardContext) -> None:
+    """g on Phase 4 before its gates are known, or while one fails, says so instead of doing nothing."""
+
+    said: list[str] = []
+
+    def hook(message: object) -> None:
+        if isinstance(message, Notify):
+            said.append(message.notification.message)
+
+    async def body() -> None:
+        async with app_at(ctx, "record").run_test(size=SIZE, message_hook=hook) as pilot:
+            await pilot.press("g")
+            await pilot.pause()
+            assert said == ["the gates are still being evaluated"]
 
     asyncio.run(body())
