@@ -26,6 +26,7 @@ from . import gc_pacing
 from .base import RollbackRequested, StepRequested, StepScreen, TargetChosen
 from .context import LogBook, WizardContext
 from .steps import BY_KEY, STEPS, reachable, resume_step
+from .theme import THEME_NAME, WIZARD_THEME, role_variables
 
 __all__ = ["WizardApp", "WizardContext", "open_app"]
 
@@ -93,6 +94,8 @@ class WizardApp(App[None]):
 
     CSS_PATH = Path(__file__).with_name("wizard.tcss")  # absolute: subclasses live elsewhere (tests)
     TITLE = "consolidation wizard"
+    #: Short terminals (80x24) keep three lines of log; taller ones more.
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]  # noqa: RUF012 (Textual declares it without ClassVar)
     COMMANDS = App.COMMANDS | {WizardCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark,f1", "help", "Help"),
@@ -105,9 +108,15 @@ class WizardApp(App[None]):
         start: Open this step instead of where the journal says (snapshot tests).
         """
         super().__init__()
+        self.register_theme(WIZARD_THEME)
+        self.theme = THEME_NAME
         self.ctx = ctx
         self.step = "target"
         self.start = start
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        """The role colours, whichever theme is chosen (the palette's "Change theme")."""
+        return super().get_theme_variable_defaults() | role_variables()
 
     def on_mount(self) -> None:
         # Engine work runs in threads; a shorter GIL switch interval lets the event loop take the

@@ -16,6 +16,7 @@ from textual.widgets import Button, DataTable, Static
 from .base import StepScreen
 from .confirm import ConfirmModal
 from .context import WizardContext
+from .progress_line import ProgressLine
 from .steps import ArchiveView, archive_view, run_archive
 
 if TYPE_CHECKING:
@@ -34,6 +35,14 @@ class ArchiveScreen(StepScreen):
         view: ArchiveView
 
     @dataclass
+    class Moving(Message):
+        """Phase 3 moved on (``done`` of ``total`` files moved)."""
+
+        text: str
+        done: int
+        total: int
+
+    @dataclass
     class Archived(Message):
         """The files were moved and the manifest written."""
 
@@ -49,10 +58,11 @@ class ArchiveScreen(StepScreen):
         with Horizontal(classes="actions"):
             yield Button("Archive files (g)", id="run", variant="warning", compact=True, disabled=True)
         yield Static("", id="summary")
+        yield Static("", id="problems")  # above the files: what stands in the way, or who archived them
+        yield ProgressLine("not run in this session", clock=self.ctx.monotonic, id="progress")
         table: DataTable[str | Text] = DataTable(id="files", cursor_type="row", zebra_stripes=True)
         table.add_columns("version", "file", "sha256", "state")
         yield table
-        yield Static("", id="problems")
         yield Static("Manifest", classes="section-title")
         yield Static(Text("written when the files move", style="grey62"), id="manifest")
 
@@ -100,6 +110,14 @@ class ArchiveScreen(StepScreen):
                     style="cyan",
                 )
             )
+        elif view is not None and view.done and view.archived_by and not plan.pending:
+            problems.update(
+                Text(
+                    f"Recorded for {self.ctx.chosen.name}: the {len(plan.items)} file(s) were archived by "
+                    f"{view.archived_by}'s Phase 3 (the archive folder is shared).",
+                    style="cyan",
+                )
+            )
         else:
             problems.update(Text("✔ nothing stands in the way", style="green") if plan.pending else "")
         run = self.query_one("#run", Button)
@@ -132,13 +150,31 @@ class ArchiveScreen(StepScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="archive", description="Phase 3")
     def run(self) -> None:
-        _plan, result = run_archive(self.ctx, lambda m: self.say(f"Phase 3: {m}"))
+        total = len(self.plan.pending) if self.plan else 0
+        moved = 0
+
+        def say(text: str) -> None:
+            nonlocal moved
+            self.say(f"Phase 3: {text}")
+            moved += text.startswith("moving ")
+            self.post_message(self.Moving(text, moved, total))
+
+        self.app.call_from_thread(self.query_one("#progress", ProgressLine).begin, "planning")
+        _plan, result = run_archive(self.ctx, say)
         assert result.manifest_sha256 is not None  # archive() always writes the manifest
         self.say(f"Phase 3: {len(result.moved_now)} file(s) moved; manifest sha256 {result.manifest_sha256[:12]}…")
         self.post_message(self.Archived(archive_view(self.ctx), result))
 
+    @on(Moving)
+    def _moving(self, event: Moving) -> None:
+        self.query_one("#progress", ProgressLine).advance(event.text, event.done, event.total or None, "files")
+
     @on(Archived)
     def _archived(self, event: Archived) -> None:
+        moved = len(event.result.moved_now)
+        self.query_one("#progress", ProgressLine).finish(
+            "archived" if moved else "evidence recorded", moved, len(event.view.plan.items), "files moved"
+        )
         self.show_plan(event.view.plan, event.view)
         self.show_manifest(event.view.plan)
         self.check_phase("archive")

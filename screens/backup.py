@@ -10,13 +10,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import Button, ProgressBar, Static
+from textual.widgets import Button, Static
 
 from wizard.backup.files import human_bytes
 from wizard.state.gates import GateResult
 
 from .base import StepScreen
 from .gate_panel import GatePanel
+from .progress_line import ProgressLine
 from .steps import backup_gate_now, take_and_verify, verify_only, verify_steps
 
 if TYPE_CHECKING:
@@ -78,14 +79,14 @@ class BackupScreen(StepScreen):
         with Horizontal(classes="actions"):
             yield Button("Take & verify backup (g)", id="take", variant="warning", compact=True)
             yield Button("Verify again", id="verify", compact=True)
+        yield GatePanel("Gate: verified-backup", id="gate")
         yield Static("pg_dump --format=custom", classes="section-title")
-        yield ProgressBar(total=1, id="dump-bar", show_eta=False)
+        yield ProgressLine("not taken in this session", clock=self.ctx.monotonic, id="dump-progress")
         yield Static("", id="dump-detail", classes="muted")
         yield Static("Verification", classes="section-title")
         for step in verify_steps():
             yield Static(step_line(step, "waiting"), id=f"step-{step}")
-        yield ProgressBar(total=1, id="verify-bar", show_eta=False)
-        yield GatePanel("Gate: verified-backup", id="gate")
+        yield ProgressLine("not run in this session", clock=self.ctx.monotonic, id="verify-progress")
 
     def start(self) -> None:
         self.set_gate(None, waiting="evaluating the verified-backup gate…")
@@ -128,17 +129,21 @@ class BackupScreen(StepScreen):
         for step in verify_steps():
             self.query_one(f"#step-{step}", Static).update(step_line(step, "waiting"))
         if take:
-            self.query_one("#dump-bar", ProgressBar).update(total=None, progress=0)
-            self.query_one("#dump-detail", Static).update("starting pg_dump…")
+            self.query_one("#dump-progress", ProgressLine).begin("starting pg_dump…")
+            self.query_one("#dump-detail", Static).update("")
+        self.query_one("#verify-progress", ProgressLine).begin("waiting for the backup" if take else "starting…")
         self.set_gate(None, waiting="backup running…")
 
     @on(Dumped)
     def show_dump(self, event: Dumped) -> None:
         p = event.progress
-        bar = self.query_one("#dump-bar", ProgressBar)
-        bar.update(total=p.tables_total or None, progress=p.tables_done)
-        detail = f"{p.phase}: {human_bytes(p.bytes_written)}, {p.tables_done}/{p.tables_total} tables"
-        self.query_one("#dump-detail", Static).update(detail + (f", {p.current}" if p.current else ""))
+        line = self.query_one("#dump-progress", ProgressLine)
+        if p.tables_total:
+            line.advance(p.phase, p.tables_done, p.tables_total, "tables")
+        else:  # hashing: the tables' counts stay on screen
+            line.advance(p.phase, line.done, line.total, line.unit)
+        detail = human_bytes(p.bytes_written) + (f", {p.current}" if p.current else "")
+        self.query_one("#dump-detail", Static).update(detail)
 
     @on(Verifying)
     def show_verifying(self, event: Verifying) -> None:
@@ -147,13 +152,19 @@ class BackupScreen(StepScreen):
         for earlier in verify_steps()[:index]:  # a step starts only after the one before it passed
             self.query_one(f"#step-{earlier}", Static).update(step_line(earlier, "passed"))
         self.query_one(f"#step-{p.step}", Static).update(step_line(p.step, "running", p.detail))
-        bar = self.query_one("#verify-bar", ProgressBar)
-        bar.update(total=p.total or None, progress=p.done)
+        dump = self.query_one("#dump-progress", ProgressLine)
+        if dump.has_class("-running"):
+            dump.finish("written")
+        self.query_one("#verify-progress", ProgressLine).advance(
+            f"{p.step} (step {index + 1} of {len(verify_steps())})", p.done, p.total or None
+        )
 
     @on(Verified)
     def show_verified(self, event: Verified) -> None:
         """Each step with its verdict and evidence summary, then the gate."""
-        self.query_one("#dump-bar", ProgressBar).update(total=1, progress=1)
+        dump = self.query_one("#dump-progress", ProgressLine)
+        if dump.has_class("-running"):
+            dump.finish("written")
         record = event.verification.record
         self.query_one("#dump-detail", Static).update(
             f"{record.path}: {human_bytes(record.size)}, sha256 {record.sha256[:12]}…, {record.total_rows} rows"
@@ -163,7 +174,10 @@ class BackupScreen(StepScreen):
             result = done.get(step)
             state = "waiting" if result is None else "passed" if result.passed else "failed"
             self.query_one(f"#step-{step}", Static).update(step_line(step, state, result.summary if result else ""))
-        self.query_one("#verify-bar", ProgressBar).update(total=1, progress=1)
+        passed = sum(1 for s in event.verification.steps if s.passed)
+        total = len(verify_steps())
+        verdict = "verified" if passed == total else "not verified"
+        self.query_one("#verify-progress", ProgressLine).finish(verdict, passed, total, "steps", failed=passed < total)
         self.show_gate(event.gate)
 
     @on(GateEvaluated)

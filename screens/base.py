@@ -1,4 +1,4 @@
-"""What every step screen shares: the banner, the stepper, the Next/Back bar, the log, the footer.
+"""What every step screen shares: the header, the stepper, the Next/Back bar, the log, the footer.
 
 A step screen composes its own content in :meth:`StepScreen.compose_content`, runs engine
 calls in thread workers, and gates Next with :meth:`StepScreen.set_gate` from the engine's
@@ -16,9 +16,10 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.geometry import Region, Spacing
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Static
+from textual.widgets import Button, DataTable, Footer, Static
 from textual.worker import Worker, WorkerState
 
 from wizard.errors import WizardError
@@ -26,6 +27,9 @@ from wizard.state.gates import GateResult
 
 from .confirm import ErrorModal
 from .context import WizardContext
+from .gate_details import GateDetails
+from .gate_panel import GatePanel, short_reason
+from .header import StepHeader
 from .log_panel import LogPanel
 from .stepper import Stepper
 from .steps import BY_KEY, neighbour, phase_done
@@ -50,16 +54,6 @@ class RollbackRequested(Message):
     """The operator asked for the rollback screen."""
 
 
-def banner(ctx: WizardContext) -> Text:
-    """The role banner: production in white on red, staging in black on green."""
-    target = ctx.target
-    if target is None:
-        return Text(" consolidation wizard: choose a target ", style="bold")
-    if target.is_production:
-        return Text(f" ⚠ PRODUCTION  target {target.name}  (the only write is Phase 4) ", style="bold white on red")
-    return Text(f" STAGING  target {target.name}  (rehearsal) ", style="bold black on green")
-
-
 class StepScreen(Screen):
     """Base class of the step screens."""
 
@@ -70,6 +64,7 @@ class StepScreen(Screen):
         Binding("g", "go", "Run"),
         Binding("x", "cancel_work", "Cancel", show=False),
         Binding("r", "rollback", "Rollback"),
+        Binding("d", "gate_details", "Details"),
         Binding("l", "toggle_log", "Log", show=False),
     ]
 
@@ -82,29 +77,23 @@ class StepScreen(Screen):
     # --- layout ---------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        role = "" if self.ctx.target is None else "-production" if self._production else "-staging"
-        yield Static(banner(self.ctx), id="banner", classes=role)
+        yield StepHeader(self.ctx.target, self.STEP)
         with Horizontal(id="body"):
             yield Stepper(self.ctx, self.STEP)
             with Vertical(id="main"):
-                yield Static(self.heading(), id="heading")
+                # The one scroll region of the screen: focusable (Tab), so what is below the fold
+                # is reachable by keyboard; a focused control inside is scrolled into view.
                 with VerticalScroll(id="content"):
                     yield from self.compose_content()
-                yield Static("", id="reason")
                 with Horizontal(id="nav"):
-                    yield Static("", id="nav-spacer")
-                    yield Button("Cancel (x)", id="cancel", compact=True, disabled=True)
+                    yield Static("", id="reason", markup=False)
+                    cancel = Button("Cancel (x)", id="cancel", compact=True, disabled=True, variant="warning")
+                    cancel.display = False  # shown only while work runs: the reason gets the room
+                    yield cancel
                     yield Button("◀ Back", id="back", compact=True, disabled=neighbour(self.STEP, -1) is None)
                     yield Button("Next ▶", id="next", compact=True, variant="primary", disabled=True)
         yield LogPanel(self.ctx.log)
         yield Footer()
-
-    @property
-    def _production(self) -> bool:
-        return self.ctx.target is not None and self.ctx.target.is_production
-
-    def heading(self) -> str:
-        return BY_KEY[self.STEP].title
 
     def compose_content(self) -> ComposeResult:
         """The step's own widgets."""
@@ -124,15 +113,16 @@ class StepScreen(Screen):
         self.gate = result
         next_button = self.query_one("#next", Button)
         reason = self.query_one("#reason", Static)
+        reason.tooltip = None if result is None else result.reason
         if result is None:
             next_button.disabled = True
             reason.update(Text(waiting, style="italic"))
         elif result.passed:
             next_button.disabled = neighbour(self.STEP, +1) is None
-            reason.update(Text(f"✔ {result.reason}", style="green"))
+            reason.update(Text(f"✔ {short_reason(result.reason)}", style="green"))
         else:
             next_button.disabled = True
-            reason.update(Text(f"✘ {result.reason}", style="bold red"))
+            reason.update(Text(f"✘ {short_reason(result.reason)}", style="bold red"))
         self.refresh_states()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="gate-check", description="phase state")
@@ -160,8 +150,29 @@ class StepScreen(Screen):
         if previous:
             self.post_message(StepRequested(previous))
 
+    @on(DataTable.RowHighlighted)
+    def _keep_row_in_view(self, event: DataTable.RowHighlighted) -> None:
+        """Tables grow inside the screen's one scroll region: scroll it to follow the keyboard cursor."""
+        table = event.data_table
+        content = self.query_one("#content", VerticalScroll)
+        if not table.has_focus or table.parent is not content:
+            return
+        row = table.virtual_region.y + table.header_height + event.cursor_row
+        content.scroll_to_region(Region(0, row, 1, 1), spacing=Spacing(1, 0, 1, 0), animate=False)
+
     def action_rollback(self) -> None:
         self.post_message(RollbackRequested())
+
+    def shown_gates(self) -> list[GateResult]:
+        """The gates this screen shows: its gate panels' verdicts, then the one Next waits for."""
+        found = [r for panel in self.query(GatePanel) for r in panel.results]
+        if self.gate is not None and all(r.name != self.gate.name for r in found):
+            found.append(self.gate)
+        return found
+
+    def action_gate_details(self) -> None:
+        """Every gate of the screen with its whole reason and evidence, in a modal."""
+        self.app.push_screen(GateDetails(self.shown_gates(), f"Gates: {BY_KEY[self.STEP].title}"))
 
     def action_toggle_log(self) -> None:
         self.query_one(LogPanel).toggle_class("-hidden")
@@ -200,8 +211,17 @@ class StepScreen(Screen):
     def _worker_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group in ("stepper", "gate-check") and event.state != WorkerState.ERROR:
             return
-        running = any(w.is_running and w.node is self and w.group != "gate-check" for w in self.workers)
-        self.query_one("#cancel", Button).disabled = not running
+        running = any(
+            w.is_running and w.node is self and w.group not in ("stepper", "gate-check") for w in self.workers
+        )
+        cancel = self.query_one("#cancel", Button)
+        cancel.disabled = not running
+        cancel.display = running
+        if event.state in (WorkerState.ERROR, WorkerState.CANCELLED) and not running:
+            from .progress_line import ProgressLine  # here: the first screen need not load ProgressBar
+
+            for line in self.query(ProgressLine).filter(".-running"):
+                line.finish("failed" if event.state == WorkerState.ERROR else "cancelled", failed=True)
         if event.state == WorkerState.ERROR:
             self.show_error(event.worker.error)
             self.worker_failed(event.worker)

@@ -61,6 +61,7 @@ class WizardContext:
         log: Shared log of what ran.
         autostart: Screens start their read-only work on mount (False in snapshot tests,
             which feed screens fixed data instead).
+        monotonic: Seconds for the elapsed times of long steps (snapshot tests fix it).
     """
 
     config: Config
@@ -68,6 +69,7 @@ class WizardContext:
     journal: Journal | None = None
     log: LogBook = field(default_factory=LogBook, compare=False)
     autostart: bool = True
+    monotonic: Callable[[], float] = field(default=time.monotonic, compare=False)
 
     def with_target(self, target: Target) -> WizardContext:
         """The same context with ``target`` chosen and its journal opened."""

@@ -39,6 +39,8 @@ resumes where the journal says.
 | `g` | run the step's main action |
 | `x` | cancel running work (the journal stays consistent) |
 | `r` | rollbacks that apply now |
+| `d` | the screen's gates in full: whole reasons, paths and evidence |
+| `tab` / `shift+tab` | every control in turn, below the fold included |
 | `l` | show or hide the log |
 | `ctrl+p` | command palette |
 | `?` | this help |

@@ -12,7 +12,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import Button, DataTable, ProgressBar, Static
+from textual.widgets import Button, DataTable, Static
 
 from wizard.parity.diff import Difference
 from wizard.state.gates import GateResult
@@ -20,6 +20,7 @@ from wizard.state.gates import GateResult
 from . import table_rows
 from .base import StepScreen
 from .context import WizardContext
+from .progress_line import ProgressLine
 from .steps import Phase1Result, phase_done, run_inspect
 from .views import STATUS_WORDS, counts_table, difference_detail, statement_warnings, warm_sql_highlighting
 
@@ -61,6 +62,15 @@ class InspectScreen(StepScreen):
             return isinstance(message, InspectScreen.RowsCounted)
 
     @dataclass
+    class Stage(Message):
+        """Phase 1 moved on (the engine's progress line: "replay 3/14: …")."""
+
+        text: str
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, InspectScreen.Stage)
+
+    @dataclass
     class Finished(Message):
         """Phase 1 finished and was journaled; ``gate``: Next's gate, read in the same worker (or None)."""
 
@@ -80,7 +90,7 @@ class InspectScreen(StepScreen):
             yield Button("Run Phase 1 (g)", id="run", variant="primary", compact=True)
         yield Static("Inventory of the target", classes="section-title")
         yield Static(counts_table({}), id="counts")
-        yield ProgressBar(total=1, id="rows-bar", show_eta=False)
+        yield ProgressLine("not run in this session", clock=self.ctx.monotonic, id="progress")
         yield Static("Migration files", classes="section-title")
         files: DataTable[str | Text] = DataTable(id="files", cursor_type="row", zebra_stripes=True)
         files.add_columns("version", "name", "stmts", "warnings")
@@ -100,6 +110,11 @@ class InspectScreen(StepScreen):
     def run(self) -> None:
         """Inventory, files, history, drift; cancellable between tables and between files."""
         cancel = self.new_cancel_event()
+        self.app.call_from_thread(self.query_one("#progress", ProgressLine).begin, "reading the catalog")
+
+        def say(text: str) -> None:
+            self.say(text)
+            self.post_message(self.Stage(text))
 
         def on_kind(kind: str) -> None:
             self.post_message(self.KindRead(kind))
@@ -121,7 +136,7 @@ class InspectScreen(StepScreen):
             on_counts=on_counts,
             on_rows=on_rows,
             cancel=cancel,
-            say=self.say,
+            say=say,
         )
         warm_sql_highlighting()  # the result shows reconciling SQL; its first highlight would stall the event loop
         # The gate comes with the result: both are drawn in one frame, one layout pass instead of two.
@@ -131,10 +146,15 @@ class InspectScreen(StepScreen):
     @on(KindRead)
     def _kind_read(self, event: KindRead) -> None:
         self.update_counts(counts_table(self.counts, event.kind))
+        self.query_one("#progress", ProgressLine).advance(f"catalog: {event.kind}")
 
     def update_counts(self, table: Table) -> None:
         """Redraw the counts in place: always seven lines, so the screen's layout stays as it is."""
         self.query_one("#counts", Static).update(table, layout=False)
+
+    @on(Stage)
+    def _stage(self, event: Stage) -> None:
+        self.query_one("#progress", ProgressLine).advance(event.text.removeprefix("Phase 1: "))
 
     @on(CountsMeasured)
     def _counts(self, event: CountsMeasured) -> None:
@@ -148,7 +168,7 @@ class InspectScreen(StepScreen):
     @on(RowsCounted)
     def _rows(self, event: RowsCounted) -> None:
         self.update_counts(counts_table(self.counts, rows_progress=(event.done, event.total)))
-        self.query_one("#rows-bar", ProgressBar).update(total=event.total, progress=event.done)
+        self.query_one("#progress", ProgressLine).advance("counting rows", event.done, event.total, "tables")
 
     @on(Finished)
     def _finished(self, event: Finished) -> None:
@@ -159,8 +179,11 @@ class InspectScreen(StepScreen):
     def show_result(self, result: Phase1Result) -> None:
         """Render every finding of Phase 1 and re-evaluate Next."""
         self.show_counts(dict(result.headline))
-        bar = self.query_one("#rows-bar", ProgressBar)
-        bar.update(total=max(len(result.inventory.row_counts), 1), progress=max(len(result.inventory.row_counts), 1))
+        line = self.query_one("#progress", ProgressLine)
+        if line.has_class("-running"):
+            replayed = result.drift is not None and result.drift.parity is not None and result.mset is not None
+            files = len(result.mset.files) if replayed and result.mset else None
+            line.finish("Phase 1 journaled", files, files, "files replayed" if files else "")
         self.show_files(result)
         self.show_drift(result)
 

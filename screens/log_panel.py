@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual import on
+from textual import events, on
 from textual.message import Message
 from textual.widgets import RichLog
 
@@ -15,7 +15,10 @@ class LogPanel(RichLog):
     """Shows the log book's lines and follows new ones, whichever thread adds them."""
 
     DEFAULT_CSS = """
-    LogPanel { height: 4; border-top: solid $primary-darken-2; background: $surface; scrollbar-size-vertical: 1; }
+    LogPanel {
+        height: 4; border-top: hkey $panel-lighten-1; background: $surface; color: $text-muted;
+        scrollbar-size-vertical: 1; overflow-x: hidden;
+    }
     LogPanel.-hidden { display: none; }
     """
 
@@ -33,6 +36,11 @@ class LogPanel(RichLog):
         for line in self.book.lines:
             self.write(line)
         self.book.subscribe(self._follow)
+
+    @on(events.Resize)
+    def _keep_newest_in_view(self, _event: events.Resize) -> None:
+        # A narrower log wraps into more lines; keep the newest in view (RichLog follows only on write).
+        self.scroll_end(animate=False, immediate=False)
 
     def on_unmount(self) -> None:
         self.book.unsubscribe(self._follow)

@@ -17,6 +17,7 @@ from .base import StepScreen
 from .confirm import TypeNameModal
 from .context import WizardContext
 from .gate_panel import GatePanel
+from .progress_line import ProgressLine
 from .steps import RecordView, record_view, run_record
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ class RecordScreen(StepScreen):
             yield Button("Record baseline (g)", id="run", variant="error", compact=True, disabled=True)
             yield Button("Re-check gates", id="recheck", compact=True)
         yield GatePanel("Gates of Phase 4", id="gates")
+        yield ProgressLine("not run in this session", clock=self.ctx.monotonic, id="progress")
         yield Static("", id="problems")
         yield Static("The transaction that will run", classes="section-title")
         yield Static(Text("…", style="grey62"), id="sql")
@@ -85,7 +87,13 @@ class RecordScreen(StepScreen):
         self.query_one("#run", Button).disabled = not view.ready
 
     def action_go(self) -> None:
-        if self.view is None or not self.view.ready or any(w.is_running for w in self.workers):
+        if self.view is None:
+            self.notify("the gates are still being evaluated", title="Record", severity="warning")
+            return
+        if any(w.is_running for w in self.workers):
+            return
+        if not self.view.ready:
+            self.notify("a gate does not hold: d shows every gate in full", title="Record", severity="warning")
             return
         target = self.ctx.chosen
         what = (
@@ -102,12 +110,29 @@ class RecordScreen(StepScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="record", description="Phase 4 transaction")
     def commit(self, typed_name: str) -> None:
-        outcome = run_record(self.ctx, typed_name, self.say)
+        line = self.query_one("#progress", ProgressLine)
+        self.app.call_from_thread(line.begin, "re-checking every gate")
+
+        def say(text: str) -> None:
+            self.say(text)
+            self.app.call_from_thread(line.advance, text.removeprefix("Phase 4: ").split(":")[0])
+
+        outcome = run_record(self.ctx, typed_name, say)
         self.post_message(self.Committed(outcome))
 
     @on(Committed)
     def _committed(self, event: Committed) -> None:
+        problems = len(event.outcome.problems)
+        gates = len(self.view.gates) if self.view is not None else None
+        self.query_one("#progress", ProgressLine).finish(
+            "committed and verified" if not problems else f"committed; {problems} problem(s)",
+            gates,
+            gates,
+            "gates held",
+            failed=bool(problems),
+        )
         self.show_outcome(event.outcome)
+        self.query_one("#after", Static).scroll_visible(animate=False, top=True)
         self.check_phase("record")
         self.load()
 

@@ -21,6 +21,7 @@ from wizard.errors import WizardError
 from . import steps
 from .confirm import ConfirmModal, ErrorModal, TypeNameModal
 from .context import WizardContext
+from .header import StepHeader
 
 if TYPE_CHECKING:
     from wizard.backup.restore import RestorePlan
@@ -33,6 +34,7 @@ class RollbackScreen(ModalScreen[bool]):
     DEFAULT_CSS = """
     RollbackScreen { align: center middle; }
     RollbackScreen > Vertical { width: 96%; height: 94%; border: thick $warning; background: $panel; }
+    RollbackScreen.-production > Vertical { border: thick $role-production; }
     RollbackScreen VerticalScroll { height: 1fr; padding: 0 1; }
     RollbackScreen .option { margin-top: 1; }
     RollbackScreen .why { color: $text-muted; }
@@ -52,8 +54,10 @@ class RollbackScreen(ModalScreen[bool]):
         self.options = steps.rollback_options(ctx)
 
     def compose(self) -> ComposeResult:
+        self.set_class(self.ctx.chosen.is_production, "-production")
         with Vertical() as box:
             box.border_title = f"Rollback: {self.ctx.chosen.role} target {self.ctx.chosen.name}"
+            yield StepHeader(self.ctx.chosen, "rollback")
             with VerticalScroll():
                 usable = [o for o in self.options if o.applies]
                 if not usable:

@@ -13,6 +13,7 @@ from textual.message import Message
 from textual.widgets import Button, Static
 
 from .base import StepScreen
+from .progress_line import ProgressLine
 from .steps import SquashView, run_squash, squash_view
 from .views import PREVIEW_LINES, parity_table, timing_line
 
@@ -40,11 +41,11 @@ class SquashScreen(StepScreen):
     def compose_content(self) -> ComposeResult:
         with Horizontal(classes="actions"):
             yield Button("Generate & prove (g)", id="run", variant="primary", compact=True)
-        yield Static("", id="stage", classes="muted")
+        yield ProgressLine("not run in this session", clock=self.ctx.monotonic, id="progress")
+        yield Static("", id="verdict")  # above the parity: proved or not, and whether it was adopted
         yield Static("Parity: target vs baseline", classes="section-title")
         yield Static(parity_table(None), id="parity")
         yield Static(timing_line(None), id="timing")
-        yield Static("", id="verdict")
         yield Static("Baseline file", classes="section-title")
         yield Static(Text("not generated yet", style="grey62"), id="file")
 
@@ -61,6 +62,7 @@ class SquashScreen(StepScreen):
     def run(self) -> None:
         """pg_dump the schema, write the baseline, apply it to a scratch database, compare, time."""
         cancel = self.new_cancel_event()
+        self.app.call_from_thread(self.query_one("#progress", ProgressLine).begin, "reading the target schema")
 
         def stage(text: str) -> None:
             self.say(f"Phase 2: {text}")
@@ -72,12 +74,18 @@ class SquashScreen(StepScreen):
 
     @on(Stage)
     def _stage(self, event: Stage) -> None:
-        self.query_one("#stage", Static).update(f"◐ {event.text}")
+        self.query_one("#progress", ProgressLine).advance(event.text)
         self.query_one("#parity", Static).update(parity_table(None, "waiting for the proof"))
 
     @on(Proved)
     def _proved(self, event: Proved) -> None:
-        self.query_one("#stage", Static).update("")
+        line = self.query_one("#progress", ProgressLine)
+        if line.has_class("-running"):
+            view = event.view
+            proved = view is not None and bool(view.proved)
+            kinds = list(view.kinds.values()) if view is not None else []
+            same = sum(1 for value in kinds if value.partition("/")[0] == value.partition("/")[2])
+            line.finish("proved" if proved else "not proved", same, len(kinds), "kinds at parity", failed=not proved)
         self.show_view(event.view)
         self.check_phase("squash")
 

@@ -429,10 +429,11 @@ def phase_done(ctx: WizardContext, key: str) -> GateResult:
 
     state = next(s for s in protocol.states(ctx.the_journal) if s.key == key)
     if state.status == protocol.DONE:
-        return passed(f"{key}-done", f"{state.title}: {state.reason}")
+        return passed(f"{key}-done", state.reason)
     if state.status == protocol.PENDING:
         return failed(f"{key}-done", "not done yet: run this step (g)")
-    return failed(f"{key}-done", f"{state.status}: {state.reason}")
+    reason = state.reason if state.reason.startswith(state.status) else f"{state.status}: {state.reason}"
+    return failed(f"{key}-done", reason)
 
 
 # --- Phase 2 ---------------------------------------------------------------------------------
@@ -536,9 +537,11 @@ def archive_view(ctx: WizardContext) -> ArchiveView:
     from wizard.state.journal import Journal
 
     plan = archive_plan(ctx)
-    done = archive.phase(ctx.the_journal, "archive").status == protocol.DONE
+    state = archive.phase(ctx.the_journal, "archive")
+    done = state.status == protocol.DONE
+    moved_here = done and bool(state.record and state.record.get("moved_now"))
     by = None
-    if not plan.pending:
+    if not plan.pending and not moved_here:  # the target that moved the files archived them itself
         for name in sorted(ctx.config.targets):
             if name == ctx.chosen.name:
                 continue

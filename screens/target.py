@@ -13,7 +13,9 @@ from wizard.project.config import Target
 
 from .base import StepScreen, TargetChosen
 from .gate_panel import GatePanel
+from .header import StepHeader
 from .steps import BY_KEY, TargetInfo, target_gate, target_info
+from .theme import ROLE_PRODUCTION, ROLE_STAGING
 
 
 def identity_table(info: TargetInfo) -> Table | Text:
@@ -21,7 +23,7 @@ def identity_table(info: TargetInfo) -> Table | Text:
     target = info.target
     role = Text(
         f" {target.role.upper()} ",
-        style="bold white on red" if target.is_production else "bold black on green",
+        style=f"bold white on {ROLE_PRODUCTION}" if target.is_production else f"bold white on {ROLE_STAGING}",
     )
     table = Table.grid(padding=(0, 1))
     table.add_column(style="bold", no_wrap=True)
@@ -51,7 +53,7 @@ class TargetScreen(StepScreen):
             Option(
                 Text.assemble(
                     (f"{t.name} ", "bold"),
-                    (f"[{t.role}]", "bold red" if t.is_production else "green"),
+                    (f"[{t.role}]", f"bold {ROLE_PRODUCTION}" if t.is_production else ROLE_STAGING),
                 ),
                 id=t.name,
             )
@@ -83,6 +85,7 @@ class TargetScreen(StepScreen):
         target = self.selected
         if target is None:
             return
+        self.query_one(StepHeader).show_target(target)
         self.query_one("#identity", Static).update(Text(f"connecting to {target.name}…", style="italic"))
         self.set_gate(None, waiting=f"connecting to {target.name}…")
         if self.ctx.autostart:
@@ -106,7 +109,7 @@ class TargetScreen(StepScreen):
         panel = self.query_one("#rehearsal", GatePanel)
         if info.rehearsal is None:
             panel.border_title = "Rehearsal"
-            panel.update(Text("staging target: this run is the rehearsal production waits for", style="green"))
+            panel.update(Text("staging: this run is the rehearsal production waits for", style="green"))
         else:
             panel.border_title = "Staging rehearsal (required for production)"
             panel.show([info.rehearsal])

@@ -15,6 +15,7 @@ from wizard.state import events
 from wizard.validate.checks import CHECKS
 
 from .base import StepScreen
+from .progress_line import ProgressLine
 from .steps import run_validation, write_report
 
 _MARK = {"passed": ("✔", "bold green"), "failed": ("✘", "bold red"), "skipped": ("–", "yellow")}
@@ -62,7 +63,7 @@ class ValidateScreen(StepScreen):
         with Horizontal(classes="actions"):
             yield Button("Validate (g)", id="run", variant="primary", compact=True)
             yield Button("Write report", id="report", compact=True)
-        yield Static("", id="stage", classes="muted")
+        yield ProgressLine("not run in this session", clock=self.ctx.monotonic, id="progress")
         yield Static(checks_text([]), id="checks")
         yield Static("", id="report-path")
         yield Markdown("", id="report-view")
@@ -81,6 +82,7 @@ class ValidateScreen(StepScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="validate", description="validation")
     def run(self) -> None:
         cancel = self.new_cancel_event()
+        self.app.call_from_thread(self.query_one("#progress", ProgressLine).begin, "reading the target")
 
         def stage(text: str) -> None:
             self.say(f"validate: {text}")
@@ -101,11 +103,15 @@ class ValidateScreen(StepScreen):
 
     @on(Stage)
     def _stage(self, event: Stage) -> None:
-        self.query_one("#stage", Static).update(f"◐ {event.text}")
+        self.query_one("#progress", ProgressLine).advance(event.text)
 
     @on(Validated)
     def _validated(self, event: Validated) -> None:
-        self.query_one("#stage", Static).update("")
+        line = self.query_one("#progress", ProgressLine)
+        if line.has_class("-running"):
+            checks = event.result["checks"]
+            passed = sum(1 for c in checks if c["status"] != "failed")
+            line.finish("validated", passed, len(checks), "checks passed", failed=not event.result["passed"])
         self.show_checks(event.result["checks"], event.result["passed"])
 
     def show_checks(self, checks: list[dict], passed: bool) -> None:

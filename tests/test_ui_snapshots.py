@@ -53,7 +53,20 @@ BASELINE = "supabase/migrations/20250928100000_consolidated_production_schema.sq
 @pytest.fixture
 def ctx(tmp_path: Path) -> WizardContext:
     (tmp_path / "consolidate.toml").write_text(TOML)
-    return WizardContext(config.load(tmp_path), log=LogBook(clock=lambda: "10:00:00"), autostart=False)
+    return WizardContext(
+        config.load(tmp_path), log=LogBook(clock=lambda: "10:00:00"), autostart=False, monotonic=FixedClock()
+    )
+
+
+class FixedClock:
+    """A monotonic clock that reads 100 s, then 112.3 s ever after: every progress line says 12.3 s."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self) -> float:
+        self.calls += 1
+        return 100.0 if self.calls == 1 else 112.3
 
 
 def app_at(ctx: WizardContext, step: str, target: str | None = "staging") -> WizardApp:
@@ -385,3 +398,51 @@ def test_rollback_screen_on_production(ctx: WizardContext, snap_compare, monkeyp
         await pilot.pause()
 
     assert snap_compare(production_at(ctx, "record", including=True), terminal_size=SIZE, run_before=run_before)
+
+
+def test_production_checklist_with_the_team_not_notified(ctx: WizardContext, snap_compare) -> None:
+    def item(key: str, status: str, reason: str) -> checklist.ItemResult:
+        return checklist.ItemResult(checklist.BY_KEY[key], status, reason)
+
+    async def run_before(pilot: Pilot) -> None:
+        pilot.app.screen.show_all(
+            [
+                item("git_clean", checklist.PASSED, "no uncommitted change"),
+                item("tests_pass", checklist.NOT_APPLICABLE, "no project.test_command: nothing to run"),
+                item("migrations_parse", checklist.PASSED, "1 file(s) parse"),
+                item("history_table", checklist.PASSED, "14 migration(s) recorded"),
+                item("team_notified", checklist.PENDING, "not ticked yet: tick it once it is true"),
+            ]
+        )
+
+    app = app_at(ctx, "checklist", "production")
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_production_backup_dumping(ctx: WizardContext, snap_compare) -> None:
+    """pg_dump under way: n/N tables and the elapsed time."""
+
+    async def run_before(pilot: Pilot) -> None:
+        screen = pilot.app.screen
+        screen.query_one("#dump-progress").begin("starting pg_dump…")
+        screen.show_dump(BackupScreen.Dumped(BackupProgress("dumping", 40960, 9, 16, "public.scripts", 0.4)))
+        screen.show_gate(failed("verified-backup", "no backup of this target has been taken yet"))
+
+    assert snap_compare(production_at(ctx, "backup"), terminal_size=SIZE, run_before=run_before)
+
+
+def test_production_validate_passed(ctx: WizardContext, snap_compare) -> None:
+    checks = [
+        {"title": "New environment provisions from the single baseline", "status": "passed", "reason": "1 file"},
+        {"title": "Schema parity: fresh environment vs target", "status": "passed", "reason": "identical"},
+        {"title": "Project test command passes", "status": "skipped", "reason": "no test_command"},
+    ]
+
+    async def run_before(pilot: Pilot) -> None:
+        screen = pilot.app.screen
+        screen.query_one("#progress").begin("reading the target")
+        screen.query_one("#progress").advance("fresh environment 1/1: baseline")
+        screen.post_message(ValidateScreen.Validated({"checks": checks, "passed": True}))
+        await pilot.pause()
+
+    assert snap_compare(production_at(ctx, "validate", including=True), terminal_size=SIZE, run_before=run_before)

@@ -5,6 +5,7 @@ they started (real engine, real databases on the demo's embedded server)."""
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from textual.widgets import Button
 from screens import steps
 from screens.confirm import ConfirmModal, TypeNameModal
 from screens.context import LogBook, WizardContext
+from screens.progress_line import ProgressLine
 from tests.test_ui_pilot import SIZE, make_app, next_disabled, reason, run_async, screen_name, settle, text_of
 from wizard import demo
 from wizard.archive.phase import current_baseline
@@ -71,6 +73,11 @@ async def forward(pilot: Pilot) -> None:
     await settle(pilot)
 
 
+def progress_of(pilot: Pilot, selector: str) -> str:
+    """What a progress line says: ``n/N unit · 12.3 s · stage``."""
+    return pilot.app.screen.query_one(selector, ProgressLine).label
+
+
 async def run_protocol(pilot: Pilot, target: str) -> None:
     """Pre-flight to the report on ``target``, checking what each of production's screens says."""
     production = target == "production"
@@ -83,6 +90,8 @@ async def run_protocol(pilot: Pilot, target: str) -> None:
     assert screen_name(pilot) == "BackupScreen"
     await pilot.press("g")
     await settle(pilot)
+    assert re.fullmatch(r"(\d+)/\1 tables · \d+\.\d s · written", progress_of(pilot, "#dump-progress"))
+    assert re.fullmatch(r"4/4 steps · \d+\.\d s · verified", progress_of(pilot, "#verify-progress"))
     await forward(pilot)
 
     assert screen_name(pilot) == "InspectScreen"
@@ -102,6 +111,7 @@ async def run_protocol(pilot: Pilot, target: str) -> None:
     verdict = text_of(pilot, "#verdict")
     assert "proved at 100 % parity" in verdict
     assert ("Adopted unchanged" in verdict and "generated from staging" in verdict) == production
+    assert re.fullmatch(r"(\d+)/\1 kinds at parity · \d+\.\d s · proved", progress_of(pilot, "#progress"))
     await forward(pilot)
 
     assert screen_name(pilot) == "ArchiveScreen"
@@ -117,6 +127,9 @@ async def run_protocol(pilot: Pilot, target: str) -> None:
     assert status(pilot.app.ctx.config.root, target, "archive") == protocol.DONE
     archived = journal(pilot.app.ctx.config.root, target).last(events.ARCHIVE_DONE)
     assert len(archived["files"]) == 14 and len(archived["moved_now"]) == (0 if production else 14)
+    # After the run, the screen still says who moved the files: staging itself, or staging for production.
+    assert ("were archived by staging's Phase 3" in text_of(pilot, "#problems")) == production
+    assert progress_of(pilot, "#progress").startswith(f"{0 if production else 14}/14 files moved · ")
     await forward(pilot)
 
     assert screen_name(pilot) == "RecordScreen"
@@ -138,6 +151,7 @@ async def run_protocol(pilot: Pilot, target: str) -> None:
     await pilot.press("g")
     await settle(pilot)
     assert "validation passed" in reason(pilot)
+    assert re.fullmatch(r"(\d+)/\1 checks passed · \d+\.\d s · validated", progress_of(pilot, "#progress"))
     assert "report saved" in text_of(pilot, "#report-path")
     report = default_path(pilot.app.ctx.config, target).read_text()
     assert "does not replay" not in report

@@ -230,18 +230,18 @@ def parse_statements(text: str, where: str) -> list[Statement]:
         ) from None
     data = text.encode("utf-8")  # the parser's locations count bytes
     statements = []
-    line, counted = 1, 0  # lines counted up to byte ``counted``: statements come in order
+    line_no, counted = 1, 0  # lines counted up to byte ``counted``: statements come in order
     for index, raw in enumerate(tree.get("stmts") or []):
         start = raw.get("stmt_location", 0)
         length = raw.get("stmt_len", 0)
         end = start + length if length else len(data)
         ((node, fields),) = raw["stmt"].items()
-        line += data.count(b"\n", counted, start)
+        line_no += data.count(b"\n", counted, start)
         counted = start
         statements.append(
             Statement(
                 index=index + 1,
-                line=line,
+                line=line_no,
                 text=data[start:end].decode("utf-8").strip(),
                 node=node,
                 category=_category(node),
