@@ -22,7 +22,7 @@ from wizard.project import config as config_mod
 from wizard.project.config import Config
 from wizard.squash import SquashOutcome, squash
 from wizard.squash.baseline import relative
-from wizard.squash.data import split_name
+from wizard.squash.data import refuse_secrets, split_name
 from wizard.squash.prove import DEFAULT_ROUNDS, Provisioning
 
 
@@ -34,6 +34,13 @@ def arguments(p: argparse.ArgumentParser) -> None:
         default=[],
         metavar="TABLE",
         help="carry this table's rows into the baseline as idempotent inserts (repeatable), e.g. storage.buckets",
+    )
+    p.add_argument(
+        "--exclude-data",
+        action="append",
+        default=[],
+        metavar="TABLE",
+        help="do not carry the rows the old history wrote into this table (repeatable; also project.exclude_data)",
     )
     p.add_argument(
         "--rounds",
@@ -113,6 +120,7 @@ def _report(console: Console, outcome: SquashOutcome, cfg: Config) -> None:
 
 def run(args: argparse.Namespace, console: Console) -> int:
     status = None
+    refuse_secrets(args.include_data)
     with open_target(args, console) as session:
         cfg, target = session.config, session.target
         dsn = config_mod.resolve_dsn(target.source, shadow_mod.embedded_dsn(cfg))
@@ -132,6 +140,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
                 session.identity,
                 shadow,
                 include_data=args.include_data,
+                exclude_data=args.exclude_data,
                 rounds=max(1, args.rounds),
                 progress=status.update if status else None,
             )
@@ -155,6 +164,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
                     "superseded": made.superseded_evidence(),
                     "data_statements": [s.to_dict() for s in made.data_statements],
                     "data_tables": made.data.rows,
+                    "carried": made.carried.to_dict(),
+                    "redactions": made.redactions.to_dict(),
                     "dropped_owners": [{"object": w, "role": r} for w, r in made.cleaned.dropped_owners],
                     "removed_from_dump": made.cleaned.removed,
                 },
