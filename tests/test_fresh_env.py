@@ -19,8 +19,8 @@ from tests.conftest import run_sql
 from wizard.cli import main
 from wizard.db.connect import open_session
 from wizard.errors import EXIT_USAGE
-from wizard.history.replay import replay
 from wizard.history.files import load_file
+from wizard.history.replay import replay
 from wizard.project import config as config_mod
 from wizard.record.gates import check_baseline_proved
 from wizard.squash.secrets import VAULT_PLACEHOLDER, found, placeholder, redact
@@ -64,11 +64,11 @@ CRON = {
     "20240101000000_cron.sql": f"""
         create extension if not exists pg_cron with schema pg_catalog;
         create table public.logs (id bigint generated always as identity primary key, at timestamptz default now());
-        select cron.schedule('nightly-cleanup', '0 3 * * *', $$delete from public.logs where at < now() - interval '7 days'$$);
+        select cron.schedule('nightly-cleanup', '0 3 * * *', $$delete from public.logs where at < now() - '7 days'$$);
         select cron.schedule('*/5 * * * *', $$select 'Bearer {JWT}'$$);
     """,
     "20240102000000_cron_change.sql": """
-        select cron.schedule('nightly-cleanup', '0 4 * * *', $$delete from public.logs where at < now() - interval '7 days'$$);
+        select cron.schedule('nightly-cleanup', '0 4 * * *', $$delete from public.logs where at < now() - '7 days'$$);
         select cron.schedule('hourly', '0 * * * *', 'select 1');
         select cron.unschedule('hourly');
     """,
@@ -177,10 +177,33 @@ def test_fresh_environments_equal_no_secret_written_folder_restored(name, fresh_
             assert secret.encode() not in content, f"{secret[:12]}… written to {path}"
     gate = check_baseline_proved(Journal.for_target(project / ".consolidate", "staging"), project)
     assert gate.passed, gate.reason
+    assert main(["report", "--project", str(project)]) == 0
+    capsys.readouterr()
+    report = (project / ".consolidate" / "staging" / "consolidation-report.md").read_text()
+    _check_report(report, fresh)
+    if name == "vault_secret":
+        assert "vault secret `stripe_webhook` (vault.update_secret)" in report
+    if name == "key_like_literal":
+        assert f"`{placeholder(STRIPE)}` (API key in function stripe_key())" in report
+    for path in _written(project, before):
+        content = path.read_bytes()
+        for secret in SECRETS:
+            assert secret.encode() not in content, f"{secret[:12]}… written to {path}"
     assert main(["rollback", "squash", "--project", str(project)]) == 0
     capsys.readouterr()
     assert _folder(project) == before
     _check_carried(name, data, text, fresh)
+
+
+def _check_report(report: str, fresh: dict) -> None:
+    """The report shows the second proof, both environments' provisioning seconds and what to set."""
+    section = report[report.index("### Fresh Environments: the Old History vs the New Folder") :]
+    section = section[: section.index("### Drift")]
+    assert "✅ equal" in section and "| rows |" in section
+    seconds = fresh["provisioning"]
+    assert f"| Old history, {seconds['history']['files']} file(s) | {seconds['history']['seconds']:.3f} s |" in section
+    assert f"| New folder (the baseline alone) | {seconds['baseline']['seconds']:.3f} s |" in section
+    assert "**Carried into the baseline:**" in section
 
 
 def _check_carried(name: str, data: dict, text: str, fresh: dict) -> None:
@@ -209,6 +232,7 @@ def _check_carried(name: str, data: dict, text: str, fresh: dict) -> None:
         assert fresh["checks"]["pgmq queues"]["compared"] == 2
     elif name == "vault_secret":
         assert carried["vault_secrets"] == ["stripe_webhook"]
+        assert "-- Vault secrets created with a placeholder value" in text
         assert data["baseline"]["redactions"]["vault_secrets"] == ["stripe_webhook"]
         assert f"SELECT vault.create_secret('{VAULT_PLACEHOLDER}', 'stripe_webhook'" in text
         assert "public.notes" in " ".join(fresh["checks"]) or fresh["checks"]["publication membership"]["ok"]

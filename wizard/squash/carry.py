@@ -168,7 +168,11 @@ def carry(
     parts = []
     with open_session(dsn) as conn:
         section = data_mod.data_sql(
-            conn, tables, redactions.scrub, "Rows the old history wrote (measured in a fresh environment built from it)"
+            conn,
+            tables,
+            redactions.scrub,
+            "Rows the old history wrote (measured in a fresh environment built from it)",
+            provisioned=True,
         )
         sequences = _sequences(conn, list(section.rows))
         calls = _cron(env, redactions, out) + _queues(env, out) + _vault(conn, env, redactions, out)

@@ -10,6 +10,7 @@ file twice therefore inserts each row once.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -30,11 +31,24 @@ MAX_ROWS = 10_000
 
 _COLUMNS_SQL = """
 SELECT a.attname, format_type(a.atttypid, a.atttypmod) AS type, a.attgenerated <> '' AS generated,
-       a.attidentity = 'a' AS identity_always
-  FROM pg_attribute a
+       a.attidentity = 'a' AS identity_always, pg_get_expr(d.adbin, d.adrelid) AS default_expr
+  FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
  WHERE a.attrelid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped
  ORDER BY a.attnum
 """
+
+#: A column default that is the moment of provisioning (``now()``, ``CURRENT_TIMESTAMP``...).
+_PROVISION_TIME = re.compile(
+    r"\b(now|clock_timestamp|statement_timestamp|transaction_timestamp)\(\)|\b(CURRENT_TIMESTAMP|CURRENT_DATE|"
+    r"CURRENT_TIME|LOCALTIMESTAMP|LOCALTIME)\b",
+    re.I,
+)
+
+
+def provision_time(default_expr: str | None) -> bool:
+    """Whether a column's default is the time of provisioning: its value differs in every fresh environment."""
+    return bool(default_expr) and _PROVISION_TIME.search(default_expr or "") is not None
+
 
 _TABLE_SQL = """
 SELECT c.oid::regclass::text AS regclass, n.nspname, c.relname, c.relkind,
@@ -151,10 +165,17 @@ def _order(tables: dict[str, dict]) -> list[str]:
 
 
 def _inserts(
-    conn: psycopg.Connection, info: dict, scrub: Callable[[str, str], str] | None = None
+    conn: psycopg.Connection,
+    info: dict,
+    scrub: Callable[[str, str], str] | None = None,
+    provisioned: bool = False,
 ) -> tuple[list[str], int]:
     with conn.cursor(row_factory=dict_row) as cur:
-        columns = [c for c in cur.execute(_COLUMNS_SQL, (info["regclass"],)).fetchall() if not c["generated"]]
+        columns = [
+            c
+            for c in cur.execute(_COLUMNS_SQL, (info["regclass"],)).fetchall()
+            if not c["generated"] and not (provisioned and provision_time(c["default_expr"]))
+        ]
     if not columns:
         return [], 0
     target = qualified(info["nspname"], info["relname"])
@@ -211,10 +232,13 @@ def data_sql(
     tables: list[str],
     scrub: Callable[[str, str], str] | None = None,
     title: str = "Data carried from the target (idempotent inserts)",
+    provisioned: bool = False,
 ) -> DataSection:
     """Idempotent inserts for every row of ``tables`` in the database behind ``conn`` (read-only).
 
     ``scrub(value, where)`` rewrites each value first (key-like values become placeholders).
+    ``provisioned``: the rows come from a fresh environment; columns whose default is the time of
+    provisioning are left to that default, as the history left them to it.
 
     Raises:
         DataError: a table does not exist, is not a table, or has too many rows.
@@ -229,7 +253,7 @@ def data_sql(
         infos[f"{info['nspname']}.{info['relname']}"] = info
     parts = []
     for name in _order(infos):
-        statements, rows = _inserts(conn, infos[name], scrub)
+        statements, rows = _inserts(conn, infos[name], scrub, provisioned)
         section.rows[name] = rows
         section.statements += statements
         parts.append(f"-- {name}: {rows} row(s)\n" + "".join(s + "\n" for s in statements))

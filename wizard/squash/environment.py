@@ -15,6 +15,7 @@ from psycopg.rows import dict_row
 
 from wizard.catalog import Snapshot, snapshot
 from wizard.db.connect import open_session
+from wizard.squash.data import provision_time
 from wizard.squash.secrets import redact
 
 #: Tables whose rows are never carried nor compared as rows: the CLI's history (each side has its
@@ -126,15 +127,20 @@ def _exists(conn: psycopg.Connection, table: str) -> bool:
 def _columns(conn: psycopg.Connection, table: str) -> list[str]:
     schema, _, name = table.partition(".")
     rows = conn.execute(
-        "SELECT attname FROM pg_attribute WHERE attrelid = format('%%I.%%I', %s::text, %s::text)::regclass"
-        " AND attnum > 0 AND NOT attisdropped AND attgenerated = '' ORDER BY attnum",
+        "SELECT a.attname, pg_get_expr(d.adbin, d.adrelid) FROM pg_attribute a"
+        " LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
+        " WHERE a.attrelid = format('%%I.%%I', %s::text, %s::text)::regclass"
+        " AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' ORDER BY a.attnum",
         (schema, name),
     ).fetchall()
-    return [r[0] for r in rows]
+    return [r[0] for r in rows if not provision_time(r[1])]
 
 
 def table_rows(conn: psycopg.Connection, table: str) -> list[tuple[str | None, ...]]:
-    """Every row of ``table`` as its columns' text, key-like values redacted, sorted."""
+    """Every row of ``table`` as its columns' text, key-like values redacted, sorted.
+
+    Columns whose default is the time of provisioning are left out: they differ in every environment.
+    """
     schema, _, name = table.partition(".")
     columns = _columns(conn, table)
     query = sql.SQL("SELECT {} FROM {}").format(

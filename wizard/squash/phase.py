@@ -108,7 +108,7 @@ def squash(
             proof = prove_mod.prove(
                 existing.path, snap, history_files, shadow, rounds=rounds, progress=say, cancel=cancel
             )
-            if proof.proved:
+            if proof.matches_target:
                 proof.fresh = fresh_mod.prove_fresh(
                     old_env,
                     existing.path,
@@ -130,7 +130,7 @@ def squash(
                     f"roll back the archive (`consolidate rollback archive --target {made_for or 'TARGET'}`), "
                     "then squash again",
                 )
-            say(f"the existing baseline does not reproduce {target.name}: generating one from {target.name}")
+            say(f"the existing baseline does not hold for {target.name} ({proof.reason}): generating one from it")
 
         def carried(redactions: Redactions) -> Carried:
             if old_env.dsn is None or old_env.env is None:
