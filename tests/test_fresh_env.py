@@ -325,6 +325,13 @@ def test_drift_is_accepted_by_name_in_the_schema_check(fresh_db, make_project, c
     schema = data["proof"]["fresh"]["checks"]["schema"]
     assert code == 0, data["proof"]["reason"]
     assert schema["ok"] and len(schema["accepted"]) == 1 and "public.t_note" in schema["accepted"][0]
+    # Squash's own output shows both proofs and both environments' provisioning times.
+    assert main(["squash", "--project", str(project), "--rounds", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "fresh environments: the old history vs the new folder (the baseline alone)" in out
+    assert "✔ schema:" in out and "accepted: index public.t_note" in out
+    assert "from 1 old file(s)" in out and "s from the new folder" in out
+    assert "and a fresh environment from the new folder equals one from the old history" in out
 
 
 def test_history_that_cannot_replay_is_said_so(fresh_db, make_project, capsys) -> None:
