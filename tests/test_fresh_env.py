@@ -327,7 +327,7 @@ def test_drift_is_accepted_by_name_in_the_schema_check(fresh_db, make_project, c
     assert schema["ok"] and len(schema["accepted"]) == 1 and "public.t_note" in schema["accepted"][0]
     # Squash's own output shows both proofs and both environments' provisioning times.
     assert main(["squash", "--project", str(project), "--rounds", "1"]) == 0
-    out = capsys.readouterr().out
+    out = " ".join(capsys.readouterr().out.split())  # the console wraps long lines
     assert "fresh environments: the old history vs the new folder (the baseline alone)" in out
     assert "✔ schema:" in out and "accepted: index public.t_note" in out
     assert "from 1 old file(s)" in out and "s from the new folder" in out
