@@ -316,6 +316,26 @@ def test_fresh_environments_that_differ_are_named_and_refused(fresh_db, make_pro
     assert _folder(project) == before
 
 
+PLATFORM_DDL_LOG = """
+CREATE TABLE supabase_functions.ddl_log (at timestamptz DEFAULT clock_timestamp(), tag text);
+CREATE FUNCTION supabase_functions.log_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$
+BEGIN INSERT INTO supabase_functions.ddl_log (tag) VALUES (tg_tag); END $$;
+CREATE EVENT TRIGGER cw_log_ddl ON ddl_command_end EXECUTE FUNCTION supabase_functions.log_ddl();
+"""
+
+
+def test_rows_the_platform_writes_in_reaction_are_named_not_carried(fresh_db, make_project, capsys) -> None:
+    run_sql(fresh_db, PLATFORM_DDL_LOG)
+    _apply(fresh_db, REFERENCE_ROWS)
+    project = make_project(fresh_db, REFERENCE_ROWS)
+    code, data = _squash(project, capsys)
+    assert code == 0, data["proof"]["reason"]
+    reason = "written by the platform's own triggers while the history ran, by no statement"
+    assert data["baseline"]["carried"]["not_carried"] == {"supabase_functions.ddl_log": reason}
+    assert data["proof"]["fresh"]["not_compared"] == {"supabase_functions.ddl_log": reason}
+    assert "public.roles" in data["baseline"]["carried"]["rows"]
+
+
 def test_drift_is_accepted_by_name_in_the_schema_check(fresh_db, make_project, capsys) -> None:
     files = {"20240101000000_t.sql": "create table public.t (id int primary key, note text);"}
     _apply(fresh_db, files)

@@ -14,6 +14,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from wizard.catalog import Snapshot, snapshot
+from wizard.catalog.scope import MANAGED_SCHEMAS
 from wizard.db.connect import open_session
 from wizard.squash.data import provision_time
 from wizard.squash.secrets import redact
@@ -187,6 +188,17 @@ def bare_digests(dsn: str) -> dict[str, tuple[int, str]]:
     """The row digests of an untouched scratch database of the platform."""
     with open_session(dsn) as conn:
         return digests(conn)
+
+
+def side_effect(table: str, named: set[str]) -> bool:
+    """Whether ``table``'s rows were written by the platform reacting to the history, not by a statement of it.
+
+    A managed table (an event trigger's log, say) that no statement of the history names: the
+    platform writes it again for whatever DDL a new environment runs, so it is neither carried
+    nor compared (it is listed).
+    """
+    schema = table.partition(".")[0]
+    return schema in MANAGED_SCHEMAS and table not in named and not carried_state(table)
 
 
 def carried_state(table: str) -> bool:

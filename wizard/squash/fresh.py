@@ -24,11 +24,20 @@ from wizard.history.files import MigrationFile, load_file
 from wizard.history.replay import missing_extension_error, replay
 from wizard.parity.diff import compare
 from wizard.platform.shadow import Shadow
-from wizard.squash.environment import Environment, bare_digests, carried_state, measure, written_tables
+from wizard.squash.data import split_name
+from wizard.squash.environment import (
+    Environment,
+    bare_digests,
+    carried_state,
+    measure,
+    side_effect,
+    written_tables,
+)
 from wizard.squash.managed import SUPABASE_INTERNAL_EXTENSIONS
 from wizard.squash.secrets import redact_snapshot
 
 HISTORY_LABEL = "the old history"
+
 BASELINE_LABEL = "the new folder"
 
 
@@ -40,6 +49,8 @@ class HistoryEnvironment:
         dsn: Its scratch database (None once the block ends, or when the replay failed).
         failure: Where the replay stopped, when the history cannot build a fresh environment.
         written: Tables whose rows the history wrote.
+        named: Tables a statement of the history writes (``schema.table``).
+        side_effects: Managed tables written only by the platform reacting to the history (not carried).
     """
 
     dsn: str | None
@@ -49,6 +60,8 @@ class HistoryEnvironment:
     env: Environment | None = None
     bare: dict[str, tuple[int, str]] = field(default_factory=dict)
     written: list[str] = field(default_factory=list)
+    named: set[str] = field(default_factory=set)
+    side_effects: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -181,9 +194,14 @@ def history_environment(
             yield HistoryEnvironment(None, seconds, len(files), failure=failure, bare=bare)
             return
         say("measuring what the old history wrote")
-        written = written_tables(bare_digests(dsn), bare)
+        named = {"{}.{}".format(*split_name(s.target)) for f in files for s in f.data_statements if s.target}
+        changed = written_tables(bare_digests(dsn), bare)
+        side = [t for t in changed if side_effect(t, named)]
+        written = [t for t in changed if t not in side]
         env = measure(dsn, [t for t in written if not carried_state(t)])
-        made = HistoryEnvironment(dsn, seconds, len(files), env=env, bare=bare, written=written)
+        made = HistoryEnvironment(
+            dsn, seconds, len(files), env=env, bare=bare, written=written, named=named, side_effects=side
+        )
         try:
             yield made
         finally:
@@ -267,8 +285,10 @@ def prove_fresh(
             proof.baseline_failure = result.failure.describe() if result.failure else "cancelled"
             return proof
         say("comparing the two fresh environments")
-        written_new = written_tables(bare_digests(dsn), history.bare)
+        written_new = [t for t in written_tables(bare_digests(dsn), history.bare) if not side_effect(t, history.named)]
         compared = sorted(set(history.written) | set(written_new))
+        for table in history.side_effects:
+            proof.not_compared[table] = "written by the platform's own triggers while the history ran, by no statement"
         for table in compared:
             if table in excluded:
                 proof.not_compared[table] = "excluded by the operator"

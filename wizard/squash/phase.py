@@ -135,9 +135,12 @@ def squash(
         def carried(redactions: Redactions) -> Carried:
             if old_env.dsn is None or old_env.env is None:
                 return Carried()
-            return carry(
+            out = carry(
                 old_env.dsn, old_env.env, old_env.written, redactions, excluded=excluded, from_target=from_target
             )
+            for table in old_env.side_effects:
+                out.not_carried[table] = "written by the platform's own triggers while the history ran, by no statement"
+            return out
 
         made = baseline_mod.generate(
             config,
