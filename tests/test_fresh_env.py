@@ -378,3 +378,27 @@ def test_redaction_finds_keys_and_leaves_ordinary_text() -> None:
     assert JWT not in out and STRIPE not in out and HEX not in out
     assert "'plain text with words'" in out and "2024-01-01" in out
     assert redact(out) == out  # placeholders are not key-like
+
+
+def test_the_phase_2_screen_renders_the_second_proof_as_recorded() -> None:
+    from screens.steps import SquashView
+    from screens.views import fresh_lines
+
+    fresh = {
+        "ok": False,
+        "replayable": True,
+        "checks": {"schema": {"ok": True, "compared": 12}, "rows": {"ok": False, "compared": 2, "differences": ["x"]}},
+        "provisioning": {"history": {"seconds": 1.25}, "baseline": {"seconds": 0.5}},
+    }
+    view = SquashView(
+        "b.sql", "1", "", {}, False, "", None, None, None, None, [], fresh=fresh, to_set=("vault secret k",)
+    )
+    assert fresh_lines(view) == [
+        "Fresh environments: the old history vs the new folder",
+        "  ✔ schema: 12 compared",
+        "  ✘ rows: 2 compared",
+        "      x",
+        "  provisioned: old history 1.250 s, new folder 0.500 s",
+        "  set after provisioning: vault secret k",
+    ]
+    assert fresh_lines(SquashView("b.sql", "1", "", {}, None, "", None, None, None, None, [])) == []
