@@ -434,6 +434,9 @@ def adopt(
     next target (production) as long as its proof against *that* target holds.
     """
     text = existing.path.read_text(encoding="utf-8")
+    source = generated_for(existing.path)
+    made = Journal.for_target(config.state_dir, source).last(events.SQUASH_GENERATED) if source else None
+    same = made is not None and made.get("sha256") == existing.sha256  # what it carries, as its maker recorded
     baseline = Baseline(
         path=existing.path,
         version=existing.version or "",
@@ -449,7 +452,9 @@ def adopt(
         data=data_mod.DataSection(),
         pg_dump={"version": "not run (baseline adopted)", "path": ""},
         reused=True,
-        adopted_from=generated_for(existing.path),
+        adopted_from=source,
+        carried=Carried.from_dict((made or {}).get("carried") or {}) if same else Carried(),
+        redactions=Redactions.from_dict((made or {}).get("redactions") or {}) if same else Redactions(),
     )
     journal.append(events.SQUASH_GENERATED, **evidence(baseline, config, target, identity, snap))
     return baseline

@@ -52,6 +52,18 @@ class Carried:
     queues: list[str] = field(default_factory=list)
     vault_secrets: list[str] = field(default_factory=list)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Carried:
+        """What :meth:`to_dict` journaled (the SQL itself is in the file)."""
+        return cls(
+            rows=dict(data.get("rows") or {}),
+            excluded=list(data.get("excluded") or []),
+            not_carried=dict(data.get("not_carried") or {}),
+            cron_jobs=list(data.get("cron_jobs") or []),
+            queues=list(data.get("queues") or []),
+            vault_secrets=list(data.get("vault_secrets") or []),
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "rows": self.rows,

@@ -87,6 +87,14 @@ class Redactions:
                 self.replaced.append(entry)
         return redact(text)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Redactions:
+        """What :meth:`to_dict` journaled."""
+        replaced = [
+            Redaction(str(r["where"]), str(r["kind"]), str(r["placeholder"])) for r in data.get("replaced") or []
+        ]
+        return cls(replaced, list(data.get("vault_secrets") or []))
+
     def to_dict(self) -> dict[str, Any]:
         return {"replaced": [r.to_dict() for r in self.replaced], "vault_secrets": self.vault_secrets}
 
