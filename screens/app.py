@@ -22,6 +22,7 @@ from textual.screen import Screen
 
 from wizard.project import config as config_mod
 
+from . import gc_pacing
 from .base import RollbackRequested, StepRequested, StepScreen, TargetChosen
 from .context import LogBook, WizardContext
 from .steps import BY_KEY, STEPS, reachable, resume_step
@@ -112,10 +113,15 @@ class WizardApp(App[None]):
         # Engine work runs in threads; a shorter GIL switch interval lets the event loop take the
         # GIL back quickly from a CPU-bound worker (fewer convoy stalls while drawing).
         sys.setswitchinterval(SWITCH_INTERVAL_S)
+        gc_pacing.start()
+        self.set_interval(gc_pacing.PERIOD_S, gc_pacing.pace)
         if self.start:
             self.goto(self.start, force=True)
         else:
             self.goto(resume_step(self.ctx) if self.ctx.target is not None else "target")
+
+    def on_unmount(self) -> None:
+        gc_pacing.release()
 
     def deliver_screenshot(
         self, filename: str | None = None, path: str | None = None, time_format: str | None = None

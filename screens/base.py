@@ -200,7 +200,7 @@ class StepScreen(Screen):
     def _worker_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group in ("stepper", "gate-check") and event.state != WorkerState.ERROR:
             return
-        running = any(w.is_running and w.group not in ("stepper", "gate-check") for w in self.workers)
+        running = any(w.is_running and w.node is self and w.group != "gate-check" for w in self.workers)
         self.query_one("#cancel", Button).disabled = not running
         if event.state == WorkerState.ERROR:
             self.show_error(event.worker.error)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from rich.console import Group
+from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -12,16 +14,20 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Button, DataTable, ProgressBar, Static
 
-from wizard.inspect.inventory import HEADLINE
 from wizard.parity.diff import Difference
+from wizard.state.gates import GateResult
 
+from . import table_rows
 from .base import StepScreen
 from .context import WizardContext
-from .steps import Phase1Result, run_inspect
-from .views import STATUS_WORDS, counts_table, difference_detail, statement_warnings
+from .steps import Phase1Result, phase_done, run_inspect
+from .views import STATUS_WORDS, counts_table, difference_detail, statement_warnings, warm_sql_highlighting
 
 #: Rows the drift table shows; thousands of rows would freeze the event loop while they are added.
 MAX_DRIFT_ROWS = 200
+#: Seconds between two row-counting progress messages: each redraws the counts, and a table is
+#: counted in a millisecond or two.
+PROGRESS_PERIOD_S = 0.2
 
 
 class InspectScreen(StepScreen):
@@ -56,15 +62,18 @@ class InspectScreen(StepScreen):
 
     @dataclass
     class Finished(Message):
-        """Phase 1 finished and was journaled."""
+        """Phase 1 finished and was journaled; ``gate``: Next's gate, read in the same worker (or None)."""
 
         result: Phase1Result
+        gate: GateResult | None = None
 
     def __init__(self, ctx: WizardContext) -> None:
         super().__init__(ctx)
         self.counts: dict[str, int | None] = {}
         self.differences: list[Difference] = []
         self.against: dict | None = None
+        self.detail_index: int | None = None
+        """The difference the detail pane shows."""
 
     def compose_content(self) -> ComposeResult:
         with Horizontal(classes="actions"):
@@ -98,8 +107,13 @@ class InspectScreen(StepScreen):
         def on_counts(counts: dict[str, int | None]) -> None:
             self.post_message(self.CountsMeasured(dict(counts)))
 
+        posted = [0.0]
+
         def on_rows(done: int, total: int) -> None:
-            self.post_message(self.RowsCounted(done, total))
+            now = time.monotonic()
+            if done == total or now - posted[0] >= PROGRESS_PERIOD_S:
+                posted[0] = now
+                self.post_message(self.RowsCounted(done, total))
 
         result = run_inspect(
             self.ctx,
@@ -109,11 +123,18 @@ class InspectScreen(StepScreen):
             cancel=cancel,
             say=self.say,
         )
-        self.post_message(self.Finished(result))
+        warm_sql_highlighting()  # the result shows reconciling SQL; its first highlight would stall the event loop
+        # The gate comes with the result: both are drawn in one frame, one layout pass instead of two.
+        gate = phase_done(self.ctx, "inspect") if self.ctx.autostart else None
+        self.post_message(self.Finished(result, gate))
 
     @on(KindRead)
     def _kind_read(self, event: KindRead) -> None:
-        self.query_one("#counts", Static).update(counts_table(self.counts, event.kind))
+        self.update_counts(counts_table(self.counts, event.kind))
+
+    def update_counts(self, table: Table) -> None:
+        """Redraw the counts in place: always seven lines, so the screen's layout stays as it is."""
+        self.query_one("#counts", Static).update(table, layout=False)
 
     @on(CountsMeasured)
     def _counts(self, event: CountsMeasured) -> None:
@@ -122,37 +143,39 @@ class InspectScreen(StepScreen):
     def show_counts(self, counts: dict[str, int | None]) -> None:
         """Render the headline counts measured so far."""
         self.counts = counts
-        self.query_one("#counts", Static).update(counts_table(counts))
+        self.update_counts(counts_table(counts))
 
     @on(RowsCounted)
     def _rows(self, event: RowsCounted) -> None:
-        self.query_one("#counts", Static).update(counts_table(self.counts, rows_progress=(event.done, event.total)))
+        self.update_counts(counts_table(self.counts, rows_progress=(event.done, event.total)))
         self.query_one("#rows-bar", ProgressBar).update(total=event.total, progress=event.done)
 
     @on(Finished)
     def _finished(self, event: Finished) -> None:
         self.show_result(event.result)
+        if event.gate is not None:
+            self.set_gate(event.gate)
 
     def show_result(self, result: Phase1Result) -> None:
         """Render every finding of Phase 1 and re-evaluate Next."""
-        self.show_counts({k: result.inventory.counts[k] for k in HEADLINE})
+        self.show_counts(dict(result.headline))
         bar = self.query_one("#rows-bar", ProgressBar)
         bar.update(total=max(len(result.inventory.row_counts), 1), progress=max(len(result.inventory.row_counts), 1))
         self.show_files(result)
         self.show_drift(result)
-        if self.ctx.autostart:
-            self.check_phase("inspect")
 
     def show_files(self, result: Phase1Result) -> None:
         files = self.query_one("#files", DataTable)
-        files.clear()
+        table_rows.clear(files)
         warnings = self.query_one("#warnings", Static)
         if result.mset is None:
             warnings.update(Text(result.files_error or "no migration files", style="bold red"))
         else:
+            rows = []
             for f in result.mset.files:
                 notes = f.error or (f"{len(f.data_statements)} data" if f.data_statements else "")
-                files.add_row(f.version, f.name, str(len(f.statements)), Text(notes, style="yellow" if notes else ""))
+                rows.append((f.version, f.name, str(len(f.statements)), Text(notes, style="yellow" if notes else "")))
+            table_rows.fill(files, rows)
             found = statement_warnings(result.mset)
             warnings.update(
                 Text("\n".join(f"⚠ {w}" for w in found), style="yellow")
@@ -176,7 +199,7 @@ class InspectScreen(StepScreen):
 
     def show_drift(self, result: Phase1Result) -> None:
         drift = self.query_one("#drift", DataTable)
-        drift.clear()
+        table_rows.clear(drift)
         detail = self.query_one("#detail", Static)
         report = result.drift
         self.differences = list(report.parity.differences) if report and report.parity else []
@@ -208,6 +231,7 @@ class InspectScreen(StepScreen):
             shown: Group | Text = difference_detail(self.differences[index])
         else:
             shown = Text("no drift: the baseline builds exactly the target", style="green")
+        self.detail_index = index
         self.query_one("#detail", Static).update(Group(sentence, shown) if sentence else shown)
 
     def show_differences(self, differences: list[Difference]) -> None:
@@ -215,7 +239,7 @@ class InspectScreen(StepScreen):
         self.differences = list(differences)
         drift = self.query_one("#drift", DataTable)
         detail = self.query_one("#detail", Static)
-        drift.clear()
+        table_rows.clear(drift)
         if not self.differences:
             if self.against:
                 self.show_detail(-1)
@@ -223,14 +247,16 @@ class InspectScreen(StepScreen):
                 detail.update(Text("no drift: the history builds exactly the target", style="green"))
             return
         shown = self.differences[:MAX_DRIFT_ROWS]
-        drift.add_rows((d.kind, d.name, STATUS_WORDS.get(d.status, d.status)) for d in shown)
+        rows = [(d.kind, d.name, STATUS_WORDS.get(d.status, d.status)) for d in shown]
         if len(self.differences) > len(shown):
             more = len(self.differences) - len(shown)
-            drift.add_row("…", f"{more} more: consolidate drift --json lists them all", "")
+            rows.append(("…", f"{more} more: consolidate drift --json lists them all", ""))
+        table_rows.fill(drift, rows)
         self.differences = shown
         self.show_detail(0)
 
     @on(DataTable.RowHighlighted, "#drift")
     def _difference_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if 0 <= event.cursor_row < len(self.differences):
+        # The table highlights its first row once filled: already shown, and a redraw costs a layout pass.
+        if 0 <= event.cursor_row < len(self.differences) and event.cursor_row != self.detail_index:
             self.show_detail(event.cursor_row)

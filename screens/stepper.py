@@ -35,8 +35,8 @@ class Stepper(Static):
         self.show(step_states(self.ctx))
 
     def show(self, states: dict[str, str]) -> None:
-        """Redraw with ``states`` (step key -> protocol state)."""
-        self.update(self.render_steps(states))
+        """Redraw with ``states`` (step key -> protocol state); the sidebar's size never changes, so no layout."""
+        self.update(self.render_steps(states), layout=False)
 
     def refresh_states(self) -> None:
         """Re-read the journal and redraw; off the event loop, since a journal can grow to megabytes."""

@@ -71,8 +71,13 @@ def shadow(ctx: WizardContext) -> shadow_mod.Shadow:
     return shadow_mod.for_config(ctx.config)
 
 
-def mirrored(ctx: WizardContext, conn: psycopg.Connection, *, starting_privileges: bool = True) -> shadow_mod.Shadow:
-    """The shadow server, its scratch databases starting as the chosen target's platform layer."""
+def mirrored(
+    ctx: WizardContext, conn: psycopg.Connection, *, starting_privileges: bool = True, early: bool = False
+) -> shadow_mod.Shadow:
+    """The shadow server, its scratch databases starting as the chosen target's platform layer.
+
+    ``early``: the caller creates a scratch database at once; it is cloned while the platform is read.
+    """
     from wizard.history import files as migrations
 
     folder = migrations.discover(ctx.config.migrations_dir)
@@ -83,6 +88,7 @@ def mirrored(ctx: WizardContext, conn: psycopg.Connection, *, starting_privilege
         ctx.chosen.name,
         folder.statement_texts(),
         starting_privileges=starting_privileges,
+        early=early,
     )
 
 
@@ -279,6 +285,16 @@ class Phase1Result:
     drift_error: str | None = None
     notes: list[str] = field(default_factory=list)
     against: dict | None = None
+    headline: dict[str, int] = field(default_factory=dict)
+    """The seven headline counts, measured once in the worker (a count walks the whole catalog)."""
+
+
+def headline_counts(inv: Inventory) -> dict[str, int]:
+    """The inventory's seven headline counts (one pass over the catalog)."""
+    from wizard.inspect.inventory import HEADLINE
+
+    counts = inv.counts
+    return {k: counts[k] for k in HEADLINE}
 
 
 def run_inventory(
@@ -305,7 +321,7 @@ def run_inventory(
         rows = inventory.count_rows(conn, snap, (lambda _t, i, n: on_rows(i, n)) if on_rows else None, cancel)
         inv = Inventory(snap, rows, ident)
     if on_counts:
-        on_counts({k: inv.counts[k] for k in inventory.HEADLINE})
+        on_counts(dict(headline_counts(inv)))
     return inv, ident
 
 
@@ -363,7 +379,7 @@ def run_inspect(
             hist, history_error = history_mod.read(conn, mset.versions if mset else None), None
         except MissingHistoryTable as exc:
             hist, history_error = None, exc.message
-        result = Phase1Result(inv, mset, files_error, hist, history_error)
+        result = Phase1Result(inv, mset, files_error, hist, history_error, headline=headline_counts(inv))
         if mset is None:
             result.drift_error = files_error
         else:
@@ -375,7 +391,7 @@ def run_inspect(
                 )
             say(f"drift: replaying {len(mset.files)} migration file(s) in a scratch database")
             try:
-                result.drift = drift.check(conn, mset, mirrored(ctx, conn), say, cancel)
+                result.drift = drift.check(conn, mset, mirrored(ctx, conn, early=True), say, cancel)
             except MigrationFileError as exc:
                 result.drift_error = str(exc)  # with its fix
         if result.drift is not None and result.drift.replay.cancelled:

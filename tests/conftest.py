@@ -40,7 +40,30 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     base = getattr(config, "_cw_basetemp", None)
     if base:
+        embedded.release_all()  # servers of module fixtures stop before their files go
+        for record in [*Path(base).rglob(embedded.DATA_LOCATION_FILE), *Path(base).rglob(embedded.BIN_LOCATION_FILE)]:
+            # a server's files or binaries put where a root run's server user reaches them
+            placed = Path(record.read_text().strip())
+            if placed.parent == Path(tempfile.gettempdir()) and placed.name.startswith(("cw-data-", "cw-pg-")):
+                shutil.rmtree(placed, ignore_errors=True)
         shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _traversable_temp(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The session's temporary root: traversable (never readable) by others, as pytest makes it 0700.
+
+    A root run's server user then reaches projects made in tests; a project under a 0700
+    directory is tested on its own (``tests/test_private_parents.py``).
+    """
+    tmp_path_factory.getbasetemp().chmod(0o711)
+
+
+@pytest.fixture(autouse=True)
+def _traversable_tmp_path(request: pytest.FixtureRequest) -> None:
+    """A test's ``tmp_path`` traversable too (see :func:`_traversable_temp`), when the test uses it."""
+    if "tmp_path" in request.fixturenames:
+        request.getfixturevalue("tmp_path").chmod(0o711)
 
 
 SECOND_ENV = "CW_TEST_SECOND_DSN"
@@ -49,7 +72,9 @@ SECOND_ENV = "CW_TEST_SECOND_DSN"
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[embedded.EmbeddedServer]:
     """The session's embedded PostgreSQL 18 server."""
-    srv = embedded.server(tmp_path_factory.mktemp("embedded"))
+    root = tmp_path_factory.mktemp("embedded")
+    root.chmod(0o711)
+    srv = embedded.server(root)
     yield srv
     srv.release()
 

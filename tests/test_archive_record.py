@@ -165,7 +165,7 @@ def test_whole_protocol_then_every_rollback_restores_the_start(
     assert committed["verified"] and committed["problems"] == []
     assert committed["inventory_before"] == committed["inventory_after"]
     assert committed["inventory_after"]["counts"]["rows"] == demo.data.TOTAL_ROWS
-    assert set(committed["writes"]) == {HISTORY, ARCHIVE_TABLE}
+    assert set(committed["writes"]) == {HISTORY, ARCHIVE_TABLE, "supabase_migrations.consolidation_evidence"}
     assert committed["inserted_columns"] == ["version", "name", "statements"]
     with psycopg.connect(dsn) as conn:
         name, statements = conn.execute(f"select name, statements from {HISTORY}").fetchone()
@@ -730,3 +730,31 @@ def test_a_history_table_locked_against_reads_stops_record_with_one_line(
     assert f"error: another session (pid {pid}) holds a lock on {HISTORY}; the read gave up after lock_timeout" in out
     assert "fix: wait for the other session to finish (a migration or db push?), or end it with" in out
     assert history_state(fresh_db) == before
+
+
+def test_archive_refuses_a_file_the_cli_skips_that_the_target_never_recorded(
+    shadow: shadow_mod.Shadow, make_project: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from wizard.history.files import discover
+    from wizard.history.replay import replay
+
+    files = {
+        "20240101000000_init.sql": "create table public.notes (id int primary key, body text);",
+        "20240102000000-0b6f2c1e-4d8a-4f7e-9a51-3c2d1e0f9a8b.sql": "create table public.forgotten (id int);",
+    }
+    with shadow.scratch("skipped") as target:
+        root = make_project(target, files)
+        assert replay(discover(root / "supabase" / "migrations").files, target).ok  # as `db push` applies it
+        (root / ".gitignore").write_text(".consolidate/\n")
+        git_init(root)
+        take_verified_backup(capsys, root, "staging")
+        code, out = cli(capsys, "squash", "--project", str(root))
+        assert code == 0, out
+        git(root, "add", "-A")
+        git(root, "commit", "-q", "-m", "baseline")
+        before = files_state(root)
+        code, out = cli(capsys, "archive", "--project", str(root))
+        assert code == 1, out  # refused (docs/exit-codes.md: a refused archive is 1)
+        assert "the Supabase CLI skips 20240102000000-0b6f2c1e-4d8a-4f7e-9a51-3c2d1e0f9a8b.sql" in out
+        assert "never recorded it: rename it <timestamp>_name.sql and apply it" in out
+        assert files_state(root) == before  # refused: nothing moved

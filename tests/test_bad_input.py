@@ -19,6 +19,7 @@ import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from tests.conftest import run_sql
@@ -273,3 +274,24 @@ def test_a_malformed_dsn_never_echoes_the_password(
     code, _, err = cli("inspect", "--project", str(root))
     assert code == 2
     assert_one_line_error(err, "error: ")
+
+
+def test_two_targets_reaching_one_database_by_two_paths_are_both_refused_whichever_connects_first(
+    fresh_db: str, make_project: Callable[..., Path], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Production's connection reaches staging's database through another socket path: neither may claim it."""
+    run_sql(fresh_db, HISTORY_TABLE)
+    root = make_project(fresh_db, FILES)
+    params = psycopg.conninfo.conninfo_to_dict(fresh_db)
+    alias = tmp_path / "same-server"
+    alias.symlink_to(params["host"])  # the same socket directory by another name: the settings differ
+    monkeypatch.setenv("CW_TEST_PRODUCTION_DSN", psycopg.conninfo.make_conninfo(fresh_db, host=str(alias)))
+    _two_targets(root, "CW_TEST_PRODUCTION_DSN")
+    code, _, err = cli("inspect", "--project", str(root), "--target", "staging", "--no-rows")
+    assert code == 2  # staging connects first, and still claims nothing
+    same = "targets staging and production point at the same database"
+    assert_one_line_error(err, same, "where production connects now")
+    code, _, err = cli("status", "--project", str(root), "--target", "production")
+    assert code == 2
+    assert_one_line_error(err, same, "where staging connects now")
+    assert journal_events(root, "staging") == journal_events(root, "production") == []

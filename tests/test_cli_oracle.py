@@ -185,6 +185,9 @@ def test_after_record_the_cli_sees_only_the_baseline(
         code, out = cli(capsys, "record", "--project", str(root), "--confirm", dbname)
         assert code == 0, out
         version = baseline.name.split("_", 1)[0]
+        with psycopg.connect(target) as conn:  # the tool's own evidence table beside the CLI's history
+            evidence = "select version from supabase_migrations.consolidation_evidence"
+            assert conn.execute(evidence).fetchall() == [(version,)]
 
         listing = run_cli(supabase_cli, root, "migration", "list", "--db-url", db_url(target))
         assert listing.returncode == 0, listing.stdout + listing.stderr
@@ -194,3 +197,53 @@ def test_after_record_the_cli_sees_only_the_baseline(
         dry = run_cli(supabase_cli, root, "db", "push", "--dry-run", "--db-url", db_url(target))
         assert dry.returncode == 0, dry.stdout + dry.stderr
         assert "Remote database is up to date." in dry.stdout + dry.stderr
+
+
+def test_files_the_cli_skips_are_archived_and_their_history_rows_moved(
+    supabase_cli: Path,
+    shadow: Shadow,
+    make_project: Callable[..., Path],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A ``<timestamp>-<uuid>.sql`` file applied by other means (its version in the remote history)."""
+    skipped = next(k for k in HISTORY if "-" in k)
+    with shadow.scratch("cli_target") as target:
+        root = make_project(target, {})
+        write_history(root, HISTORY)
+        proc = run_cli(supabase_cli, root, "db", "push", "--db-url", db_url(target), "--include-all", "--yes")
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        with psycopg.connect(target, autocommit=True) as conn:  # as a dashboard or another tool applied it
+            conn.execute(textwrap.dedent(HISTORY[skipped]))
+            conn.execute(
+                "INSERT INTO supabase_migrations.schema_migrations (version, name) VALUES (%s, %s)",
+                (skipped.split("-", 1)[0], skipped.split("-", 1)[1].removesuffix(".sql")),
+            )
+        (root / ".gitignore").write_text(".consolidate/\nsupabase/.temp/\n")
+        git_init(root)
+        take_verified_backup(capsys, root, "staging")
+        code, out = cli(capsys, "squash", "--project", str(root))
+        assert code == 0, out
+        subprocess.run(["git", "add", "-A"], cwd=root, check=True)
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "baseline"],
+            cwd=root,
+            check=True,
+        )
+        code, out = cli(capsys, "archive", "--project", str(root))
+        assert code == 0, out
+        (baseline,) = (root / "supabase" / "migrations").iterdir()  # the skipped file was archived too
+        dbname = psycopg.conninfo.conninfo_to_dict(target)["dbname"]
+        code, out = cli(capsys, "record", "--project", str(root), "--confirm", dbname)
+        assert code == 0, out
+        assert [v for v, _, _ in history_rows(target)] == [baseline.name.split("_", 1)[0]]
+
+        dry = run_cli(supabase_cli, root, "db", "push", "--dry-run", "--db-url", db_url(target))
+        assert dry.returncode == 0, dry.stdout + dry.stderr
+        assert "Remote database is up to date." in dry.stdout + dry.stderr
+
+        code, out = cli(capsys, "rollback", "record", "--project", str(root), "--confirm", dbname)
+        assert code == 0, out
+        code, out = cli(capsys, "rollback", "archive", "--project", str(root))
+        assert code == 0, out
+        assert skipped in {p.name for p in (root / "supabase" / "migrations").iterdir()}
+        assert skipped.split("-", 1)[0] in [v for v, _, _ in history_rows(target)]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import psycopg
 import pytest
@@ -91,10 +90,9 @@ def test_row_counting_shows_progress_and_cancels_a_count_in_progress(fresh_db):
         with psycopg.connect(fresh_db) as holder:  # a count that would wait (up to lock_timeout) behind a lock
             holder.execute("lock table public.a in access exclusive mode")
             threading.Timer(0.3, cancel.set).start()
-            started = time.monotonic()
+            # Cancelled, not waited out: waiting out the lock would end in a lock timeout instead.
             with pytest.raises(inventory.Cancelled, match=r"cancelled while counting public\.a"):
                 inventory.count_rows(conn, snap, cancel=cancel)
-            assert time.monotonic() - started < 3  # the running count was cancelled, not waited out
         assert conn.execute("select 1").fetchone() == (1,)  # the session is still usable
 
 

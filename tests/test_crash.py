@@ -94,6 +94,32 @@ def test_kill_9_of_the_tool_takes_pg_dump_with_it(stuck_backup: tuple[subprocess
     print(f"pg_dump gone {time.monotonic() - started:.2f} s after kill -9 of the tool")
 
 
+def test_kill_9_of_drift_takes_the_platform_dump_with_it(fresh_db: str, make_project: Callable[..., Path]) -> None:
+    """The schema-only dump of the target's platform waits for a locked table; kill -9 of drift ends it."""
+    run_sql(fresh_db, "create table public.busy (id int primary key)")
+    root = make_project(fresh_db, {"20240101000000_busy.sql": "create table public.busy (id int primary key);"})
+    with psycopg.connect(fresh_db) as locker:
+        locker.execute("lock table public.busy in access exclusive mode")
+        tool = subprocess.Popen(
+            [sys.executable, "-m", "wizard.cli", "drift", "--project", str(root), "--json"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            dumps = wait_for(lambda: children(tool.pid, "pg_dump", "--schema-only"), 60, "the platform's pg_dump")
+            assert isinstance(dumps, list) and alive(dumps[0])
+            tool.send_signal(signal.SIGKILL)
+            tool.wait(timeout=10)
+            wait_for(lambda: not alive(dumps[0]), 5, f"pg_dump {dumps[0]} to die with drift")
+        finally:
+            if tool.poll() is None:
+                tool.kill()
+            tool.communicate(timeout=30)
+            locker.rollback()
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP], ids=["TERM", "HUP"])
 def test_sigterm_and_sighup_stop_like_ctrl_c(stuck_backup: tuple[subprocess.Popen[str], int], sig: int) -> None:
     tool, dump = stuck_backup

@@ -383,6 +383,14 @@ def plan_archive(config: Config, journal: Journal, applied: Collection[str]) -> 
     never = [i.name for i in items if i.version not in applied]
     if never:
         problems.append(f"never applied on the target, archiving would lose an unapplied change: {', '.join(never)}")
+    planned = {i.name for i in items}
+    if config.migrations_dir.is_dir():
+        left = [f.filename for f in migrations.discover(config.migrations_dir).skipped_sql if f.filename not in planned]
+        if left:
+            problems.append(
+                f"the Supabase CLI skips {', '.join(left)} ({migrations.CLI_RULE}) and the target never recorded "
+                "it: rename it <timestamp>_name.sql and apply it, or move it out of the migrations folder"
+            )
     plan = ArchivePlan(root, config.migrations_dir, config.archive_dir, baseline, items, git, problems)
     if git:
         dirty = uncommitted(root, [i.source for i in plan.pending if i.source.exists()])

@@ -128,6 +128,18 @@ def remove_stale_partials(directory: Path) -> list[Path]:
     return removed
 
 
+def leftover_partials(directory: Path) -> list[Path]:
+    """Partial files of a killed backup: there while no process holds the directory's lock (:func:`locked`)."""
+    partials = sorted(directory.glob(f".*{PARTIAL_SUFFIX}")) if directory.is_dir() else []
+    if not partials:
+        return []
+    try:
+        with locked(directory, "looking for leftovers"):
+            return partials
+    except BackupError:
+        return []  # a backup is running: its partial file is live
+
+
 @contextmanager
 def locked(directory: Path, what: str) -> Iterator[None]:
     """Hold the directory's lock: one backup or verification writer at a time per target.

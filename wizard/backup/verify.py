@@ -325,7 +325,7 @@ def _step_restore(
         "shadow_server_version": shadow_version,
         "duration_s": round(time.monotonic() - started, 3),
     }
-    if code != 0 or run.errors:
+    if run.failed(code):
         roles_missing = sorted({m for line in run.errors for m in _MISSING_ROLE.findall(line)})
         ext_missing = sorted({a or b for line in run.errors for a, b in _MISSING_EXTENSION.findall(line)})
         why = run.first_error()

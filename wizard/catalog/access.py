@@ -29,6 +29,7 @@ _OWNER_MARK = "CASE WHEN a.grantee = {owner} THEN '<owner>' ELSE " + _GRANTEE + 
 # Privileges are expanded from the ACL (or the built-in default when the ACL is NULL), so a
 # default ACL and the same privileges granted explicitly compare equal. The owner's own
 # privileges are labelled <owner>: ownership is compared on the object itself.
+# Read as tuples (see grants()): keep the select list and the unpacking in the same order.
 GRANTS_SQL = f"""
 SELECT CASE c.relkind WHEN 'S' THEN 'sequence' WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'
                       WHEN 'f' THEN 'foreign table' ELSE 'table' END AS objtype,
@@ -175,19 +176,27 @@ def _privileges(rows: Rows) -> str:
     return ", ".join(sorted(r["privilege_type"] + (" WITH GRANT OPTION" if r["is_grantable"] else "") for r in rows))
 
 
-def grants(rows: Rows) -> list[SchemaObject]:
-    """One object per (object, grantee): the privileges the grantee holds."""
-    grouped: dict[tuple[str, str, str], Rows] = defaultdict(list)
-    for r in rows:
-        grouped[(r["objtype"], r["objname"], r["grantee"])].append(r)
+def grants(rows: list[tuple[Any, ...]]) -> list[SchemaObject]:
+    """One object per (object, grantee): the privileges the grantee holds.
+
+    ``rows`` are tuples in :data:`GRANTS_SQL`'s column order (one per privilege: many).
+    """
+    grouped: dict[tuple[str, str, str], list[str]] = {}
+    for objtype, objname, grantee, privilege, grantable in rows:
+        key = (objtype, objname, grantee)
+        held = grouped.get(key)
+        if held is None:
+            held = grouped[key] = []
+        held.append(privilege + " WITH GRANT OPTION" if grantable else privilege)
     return [
         SchemaObject(
             "grant",
             f"{objtype} {objname} to {grantee}",
-            _privileges(privs),
-            details={"objtype": objtype, "object": objname, "grantee": grantee},
+            ", ".join(sorted(held)),
+            None,
+            {"objtype": objtype, "object": objname, "grantee": grantee},
         )
-        for (objtype, objname, grantee), privs in grouped.items()
+        for (objtype, objname, grantee), held in grouped.items()
     ]
 
 

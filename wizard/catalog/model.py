@@ -78,10 +78,7 @@ class Snapshot:
 
     @classmethod
     def from_objects(cls, objects: Iterable[SchemaObject], server_version: str, server_version_num: int) -> Snapshot:
-        by_key: dict[tuple[str, str], SchemaObject] = {}
-        for obj in objects:
-            by_key[obj.key] = obj
-        return cls(by_key, server_version, server_version_num)
+        return cls({(obj.kind, obj.name): obj for obj in objects}, server_version, server_version_num)
 
     def of_kind(self, kind: str) -> Iterator[SchemaObject]:
         """Objects of one kind, sorted by name."""

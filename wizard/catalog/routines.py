@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from wizard.catalog.model import SchemaObject
-from wizard.catalog.scope_sql import managed_ns, not_extension_member, user_ns
+from wizard.catalog.scope_sql import in_part, managed_ns, not_extension_member, user_ns
 
 Rows = list[dict[str, Any]]
 
@@ -29,20 +29,23 @@ SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid) AS args, 
 """
 
 # Triggers on user tables, and triggers on managed tables (auth.users...) whose function is
-# the user's. Clones on partitions (tgparentid <> 0) come with their parent's trigger.
+# the user's. Clones on partitions (tgparentid <> 0) come with their parent's trigger. The user's
+# triggers are picked first (MATERIALIZED): left to itself the planner probes pg_trigger once per
+# relation of every schema, tens of thousands of probes for a few hundred triggers.
 TRIGGERS_SQL = f"""
+WITH t AS MATERIALIZED (SELECT * FROM pg_trigger WHERE NOT tgisinternal AND tgparentid = 0)
 SELECT n.nspname, c.relname, t.tgname, pg_get_triggerdef(t.oid) AS def, t.tgenabled,
        pn.nspname AS fn_schema, p.proname AS fn_name, {managed_ns("n")} AS on_managed
-  FROM pg_trigger t
+  FROM t
   JOIN pg_class c ON c.oid = t.tgrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace
   JOIN pg_proc p ON p.oid = t.tgfoid
   JOIN pg_namespace pn ON pn.oid = p.pronamespace
- WHERE NOT t.tgisinternal AND t.tgparentid = 0
-   AND {not_extension_member("pg_trigger", "t.oid")}
-   AND ({user_ns("n")} OR ({managed_ns("n")} AND {user_ns("pn")}))
+ WHERE {not_extension_member("pg_trigger", "t.oid")}
+   AND ({user_ns("n")} OR ({managed_ns("n")} AND {user_ns("pn")})) AND {in_part("c")}
 """
 
+# Read as tuples (see policies()): keep the select list and the unpacking in the same order.
 POLICIES_SQL = f"""
 SELECT n.nspname, c.relname, pol.polname, pol.polpermissive, pol.polcmd,
        ARRAY(SELECT CASE WHEN r = 0 THEN 'public' ELSE quote_ident(pg_get_userbyid(r)) END
@@ -53,7 +56,7 @@ SELECT n.nspname, c.relname, pol.polname, pol.polpermissive, pol.polcmd,
   FROM pg_policy pol
   JOIN pg_class c ON c.oid = pol.polrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE ({user_ns("n")} OR {managed_ns("n")})
+ WHERE ({user_ns("n")} OR {managed_ns("n")}) AND {in_part("c")}
    -- an extension's own tables keep the policies its script made (pg_cron's on cron.job): not the user's
    AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
                    AND d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e')
@@ -149,34 +152,28 @@ def triggers(rows: Rows) -> list[SchemaObject]:
     ]
 
 
-def policies(rows: Rows) -> list[SchemaObject]:
-    """RLS policies keyed by ``schema.table.policy``."""
+def policies(rows: list[tuple[Any, ...]]) -> list[SchemaObject]:
+    """RLS policies keyed by ``schema.table.policy``.
+
+    ``rows`` are tuples in :data:`POLICIES_SQL`'s column order.
+    """
     objects = []
-    for r in rows:
-        parts = [
-            "AS PERMISSIVE" if r["polpermissive"] else "AS RESTRICTIVE",
-            f"FOR {_POLICY_CMD[r['polcmd']]}",
-            f"TO {', '.join(r['roles'])}",
-        ]
-        if r["qual"] is not None:
-            parts.append(f"USING ({r['qual']})")
-        if r["withcheck"] is not None:
-            parts.append(f"WITH CHECK ({r['withcheck']})")
-        objects.append(
-            SchemaObject(
-                "policy",
-                f"{r['nspname']}.{r['relname']}.{r['polname']}",
-                " ".join(parts),
-                table=f"{r['nspname']}.{r['relname']}",
-                details={
-                    "schema": r["nspname"],
-                    "table_name": r["relname"],
-                    "policy": r["polname"],
-                    "on_managed_table": r["on_managed"],
-                    "command": parts[1][4:],
-                },
-            )
-        )
+    for schema, relname, polname, permissive, cmd, roles, qual, withcheck, on_managed in rows:
+        command = _POLICY_CMD[cmd]
+        parts = ["AS PERMISSIVE" if permissive else "AS RESTRICTIVE", f"FOR {command}", f"TO {', '.join(roles)}"]
+        if qual is not None:
+            parts.append(f"USING ({qual})")
+        if withcheck is not None:
+            parts.append(f"WITH CHECK ({withcheck})")
+        table = f"{schema}.{relname}"
+        details = {
+            "schema": schema,
+            "table_name": relname,
+            "policy": polname,
+            "on_managed_table": on_managed,
+            "command": command,
+        }
+        objects.append(SchemaObject("policy", f"{table}.{polname}", " ".join(parts), table, details))
     return objects
 
 

@@ -14,6 +14,8 @@ Out of scope: PostgreSQL's own schemas (``pg_catalog``, ``information_schema``,
 
 from __future__ import annotations
 
+from typing import Any
+
 SYSTEM_SCHEMAS: tuple[str, ...] = ("pg_catalog", "information_schema", "pg_toast")
 
 #: Schemas created and managed by Supabase services; their own objects are not the
@@ -55,6 +57,10 @@ USER_NAMESPACE = "(n.nspname <> ALL(%(excluded)s) AND n.nspname NOT LIKE 'pg\\_%
 MANAGED_NAMESPACE = "(n.nspname = ANY(%(managed)s))"
 
 
-def params() -> dict[str, list[str]]:
-    """Query parameters for :data:`USER_NAMESPACE` and :data:`MANAGED_NAMESPACE`."""
-    return {"excluded": list(EXCLUDED_SCHEMAS), "managed": list(MANAGED_SCHEMAS)}
+def params() -> dict[str, Any]:
+    """Query parameters for :data:`USER_NAMESPACE`, :data:`MANAGED_NAMESPACE` and a whole (one-part) read.
+
+    ``parts`` and ``part`` select one part of a catalog read split over several sessions
+    (:func:`wizard.catalog.scope_sql.in_part`); one part is everything.
+    """
+    return {"excluded": list(EXCLUDED_SCHEMAS), "managed": list(MANAGED_SCHEMAS), "parts": 1, "part": 0}

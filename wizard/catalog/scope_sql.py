@@ -19,3 +19,11 @@ def not_extension_member(catalog: str, oid_expr: str) -> str:
         "NOT EXISTS (SELECT 1 FROM pg_depend dx WHERE dx.classid = "
         f"'{catalog}'::regclass AND dx.objid = {oid_expr} AND dx.deptype = 'e')"
     )
+
+
+def in_part(alias: str = "c") -> str:
+    """Predicate: the relation ``alias`` falls in part ``%(part)s`` of ``%(parts)s`` (always true for one part).
+
+    A split read gives each session one part, so each session opens (and caches) only its own tables.
+    """
+    return f"({alias}.oid::int8 %% %(parts)s = %(part)s)"

@@ -7,7 +7,6 @@ import argparse
 from rich.console import Console
 from rich.text import Text
 
-from wizard.commands import render
 from wizard.commands.common import open_target, print_json
 from wizard.commands.options import add_project_options
 from wizard.errors import EXIT_DIFFERENCES, EXIT_OK
@@ -35,7 +34,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
             console.print(Text.assemble(("note: ", "yellow"), note))
         mset = migrations.discover(session.config.migrations_dir, include_ignored=args.include_ignored)
         shadow = shadow_mod.for_target(
-            session.config, session.conn, session.dsn, session.target.name, mset.statement_texts()
+            session.config, session.conn, session.dsn, session.target.name, mset.statement_texts(), early=True
         )
         status = console.status("checking drift") if not args.json else None
         if status:
@@ -66,6 +65,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
             },
         )
     else:
+        from wizard.commands import render  # here: rich tables are not needed for --json
+
         _notes(console, mset, report)
         render.replay_result(console, report.replay)
         if report.parity:

@@ -24,6 +24,7 @@ from wizard.commands.record import print_gates, print_outcome, target_dsn
 from wizard.errors import EXIT_DIFFERENCES, EXIT_OK
 from wizard.inspect import inventory
 from wizard.project import config as config_mod
+from wizard.record import rebuild
 from wizard.record.gates import CONFIRMED_NAME
 from wizard.squash.undo import undo_squash
 from wizard.state import events
@@ -83,10 +84,17 @@ def run_archive(args: argparse.Namespace, console: Console) -> int:
     return EXIT_OK
 
 
+def print_note(console: Console, line: str, quiet: bool = False) -> None:
+    """One ``note:`` line (none with ``--json``)."""
+    if not quiet:
+        console.print(f"[yellow]note:[/] {line}", highlight=False)
+
+
 def run_record(args: argparse.Namespace, console: Console) -> int:
     quiet = args.json
     with open_target(args, None if quiet else console) as session:
         journal = Journal.for_target(session.config.state_dir, session.target.name)
+        rebuild.rebuild_journal(journal, session.conn, lambda line: print_note(console, line, quiet))
         finished = record.complete_pending(journal, target_dsn(session))
         if finished is not None and not quiet:
             print_outcome(console, finished)

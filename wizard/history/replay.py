@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import psycopg
+from psycopg import sql
 
 from wizard.db.connect import open_session
 from wizard.errors import MissingExtension
@@ -190,9 +191,30 @@ def _history_row(conn: psycopg.Connection, migration: MigrationFile) -> None:
         conn.execute(HISTORY_INSERT, (migration.version, migration.name or "", [s.text for s in migration.statements]))
 
 
+def _in_one_round_trip(conn: psycopg.Connection, migration: MigrationFile) -> bool:
+    """Send the file as the CLI's transaction does, in one message; False (rolled back) when it fails.
+
+    ``RESET ALL``, the file's statements, its history row and ``COMMIT`` go as one simple-query
+    message: the server runs them exactly as sent one by one, without a round trip each.
+    """
+    row = ""
+    if migration.version is not None:
+        values = (migration.version, migration.name or "", [s.text for s in migration.statements])
+        row = sql.SQL(HISTORY_INSERT.replace("%s", "{}")).format(*values).as_string(conn) + ";\n"
+    body = "\n;\n".join(s.text for s in migration.statements)
+    try:
+        with psycopg.ClientCursor(conn) as cur:
+            cur.execute(f"RESET ALL;\nBEGIN;\n{body}\n;\n{row}COMMIT")
+    except psycopg.Error:
+        if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            conn.execute("ROLLBACK")
+        return False
+    return True
+
+
 def _apply(conn: psycopg.Connection, migration: MigrationFile) -> ReplayFailure | None:
-    conn.execute("RESET ALL")
     if _one_by_one(migration):
+        conn.execute("RESET ALL")
         for stmt in migration.statements:
             try:
                 conn.execute(stmt.text)
@@ -202,19 +224,11 @@ def _apply(conn: psycopg.Connection, migration: MigrationFile) -> ReplayFailure 
             conn.execute("COMMIT")
         _history_row(conn, migration)
         return None
+    # The whole file in one round trip; only when it fails, statement by statement to say which.
+    if not any(s.needs_autocommit for s in migration.statements) and _in_one_round_trip(conn, migration):
+        return None
+    conn.execute("RESET ALL")
     conn.execute("BEGIN")
-    if migration.statements and not any(s.needs_autocommit for s in migration.statements):
-        # The whole file in one round trip; only when it fails, statement by statement to say which.
-        try:
-            with psycopg.ClientCursor(conn) as cur:
-                cur.execute(";\n".join(s.text for s in migration.statements))
-            _history_row(conn, migration)
-        except psycopg.Error:
-            conn.execute("ROLLBACK")
-            conn.execute("BEGIN")
-        else:
-            conn.execute("COMMIT")
-            return None
     for stmt in migration.statements:
         try:
             if stmt.needs_autocommit:

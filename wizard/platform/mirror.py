@@ -21,7 +21,6 @@ import hashlib
 import json
 import os
 import re
-import subprocess
 import tempfile
 import threading
 from collections.abc import Callable
@@ -175,15 +174,29 @@ class Platform:
         return path
 
 
-def _run(argv: list[str], env: dict[str, str], what: str) -> str:
-    proc = subprocess.run(argv, env=env, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL)
-    if proc.returncode != 0:
-        first = next((ln for ln in proc.stderr.splitlines() if "error" in ln.lower()), proc.stderr.strip()[:300])
-        raise ShadowError(
+#: How long the platform's schema-only dump waits for a table another session has locked.
+LOCK_WAIT_TIMEOUT = "10s"
+
+
+def _failed(what: str, stderr: str) -> ShadowError:
+    first = next((ln for ln in stderr.splitlines() if "error" in ln.lower()), stderr.strip()[:300])
+    if "lock" in first.lower():
+        return ShadowError(
             f"{what} failed: {redact_text(first)}",
-            "the role must be able to read the managed schemas (on hosted Supabase: postgres); "
-            "or point [shadow] at a server that has the target's platform",
+            f"another session holds a lock on a table of the target (waited {LOCK_WAIT_TIMEOUT}); "
+            "wait for it to finish, then run again",
         )
+    return ShadowError(
+        f"{what} failed: {redact_text(first)}",
+        "the role must be able to read the managed schemas (on hosted Supabase: postgres); "
+        "or point [shadow] at a server that has the target's platform",
+    )
+
+
+def _run(argv: list[str], env: dict[str, str], what: str) -> str:
+    proc = tools.capture(argv, env)
+    if proc.returncode != 0:
+        raise _failed(what, proc.stderr)
     return proc.stdout
 
 
@@ -202,44 +215,56 @@ def read_platform(
     major = conn.info.server_version // 10000
     pg_dump = tools.find("pg_dump", major, purpose="the target's server")
     pg_restore = tools.find("pg_restore", major, purpose="the target's server")
-    roles = read_roles(conn)
-    extensions = [Extension(r[0], r[1], r[2], bool(r[3])) for r in conn.execute(_EXTENSIONS).fetchall()]
-    standins = {
-        e.name: generate(conn, e.name)
-        for e in extensions
-        if e.name not in BUILTIN_EXTENSIONS and not (available and available(e))
-    }
-    params = scope.params()
-    with conn.cursor() as cur:
-        cur.execute(_USER_SCHEMAS, params)
-        user_schemas = [r[0] for r in cur.fetchall()]
-        cur.execute(_USER_IN_MANAGED, params)
-        user_in_managed = [(r[0], r[1], r[2]) for r in cur.fetchall()]
-        cur.execute(
-            "SELECT n.nspname, c.relname FROM pg_depend d JOIN pg_class c ON c.oid = d.objid "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE d.classid = 'pg_class'::regclass "
-            "AND d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e' AND c.relkind IN ('r', 'p') ORDER BY 1, 2"
-        )
-        member_tables = [(r[0], r[1]) for r in cur.fetchall()]
-        cur.execute(_SETTINGS)
-        settings = [(r[0], r[1]) for r in cur.fetchall()]
-        cur.execute(_MEMBER_NAMES)
-        member_names: dict[str, list[tuple[str, str]]] = {}
-        for ext_name, schema, name in cur.fetchall():
-            member_names.setdefault(ext_name, []).append((schema, name))
     directory.mkdir(parents=True, exist_ok=True)
     conninfo, env = tools.child_env(dsn)
     fd, tmp = tempfile.mkstemp(prefix="platform-", suffix=".dump", dir=directory)
     os.close(fd)
     partial = Path(tmp)
+    # The schema-only dump runs while the catalog is read: each takes about as long as the other.
+    dump = tools.ToolRun(
+        [
+            str(pg_dump.path),
+            "--schema-only",
+            "--format=custom",
+            "--no-password",
+            f"--lock-wait-timeout={LOCK_WAIT_TIMEOUT}",
+            f"--file={partial}",
+            conninfo,
+        ],
+        env,
+    ).start()
     try:
-        _run(
-            [str(pg_dump.path), "--schema-only", "--format=custom", "--no-password", f"--file={partial}", conninfo],
-            env,
-            "pg_dump of the target's platform",
-        )
+        roles = read_roles(conn)
+        extensions = [Extension(r[0], r[1], r[2], bool(r[3])) for r in conn.execute(_EXTENSIONS).fetchall()]
+        standins = {
+            e.name: generate(conn, e.name)
+            for e in extensions
+            if e.name not in BUILTIN_EXTENSIONS and not (available and available(e))
+        }
+        params = scope.params()
+        with conn.cursor() as cur:
+            cur.execute(_USER_SCHEMAS, params)
+            user_schemas = [r[0] for r in cur.fetchall()]
+            cur.execute(_USER_IN_MANAGED, params)
+            user_in_managed = [(r[0], r[1], r[2]) for r in cur.fetchall()]
+            cur.execute(
+                "SELECT n.nspname, c.relname FROM pg_depend d JOIN pg_class c ON c.oid = d.objid "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE d.classid = 'pg_class'::regclass AND "
+                "d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e' AND c.relkind IN ('r', 'p') ORDER BY 1, 2"
+            )
+            member_tables = [(r[0], r[1]) for r in cur.fetchall()]
+            cur.execute(_SETTINGS)
+            settings = [(r[0], r[1]) for r in cur.fetchall()]
+            cur.execute(_MEMBER_NAMES)
+            member_names: dict[str, list[tuple[str, str]]] = {}
+            for ext_name, schema, name in cur.fetchall():
+                member_names.setdefault(ext_name, []).append((schema, name))
+        if dump.wait() != 0:
+            dump.finish()
+            raise _failed("pg_dump of the target's platform", "\n".join(dump.tail))
         text = _run([str(pg_restore.path), "--file=-", str(partial)], env, "reading the platform dump")
     except BaseException:
+        dump.stop()
         partial.unlink(missing_ok=True)
         raise
     h = hashlib.sha256()
@@ -362,7 +387,11 @@ def _clean_column_options(text: str) -> str:
 
 
 def _script(pg_restore: Path, dump: Path, entries: list[toc.Entry]) -> str:
-    """The SQL of ``entries``, as pg_restore writes it, without psql meta-commands or private column options."""
+    """The SQL of ``entries``, as pg_restore writes it, without psql meta-commands or private column options.
+
+    Nor ``SET transaction_timeout``: PostgreSQL 18's pg_restore writes it, servers before 17 reject
+    it, and our sessions never set it.
+    """
     if not entries:
         return ""
     fd, list_path = tempfile.mkstemp(prefix="cw-toc-", suffix=".list")
@@ -372,7 +401,8 @@ def _script(pg_restore: Path, dump: Path, entries: list[toc.Entry]) -> str:
         text = _run([str(pg_restore), f"--use-list={list_path}", "--file=-", str(dump)], dict(os.environ), "pg_restore")
     finally:
         os.unlink(list_path)
-    lines = (line for line in text.splitlines() if not line.startswith(("\\restrict", "\\unrestrict")))
+    dropped = ("\\restrict", "\\unrestrict", "SET transaction_timeout")
+    lines = (line for line in text.splitlines() if not line.startswith(dropped))
     return _clean_column_options("\n".join(lines))
 
 

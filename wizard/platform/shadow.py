@@ -7,6 +7,7 @@ A scratch database is cloned from a template that holds the Supabase bootstrap
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -22,11 +23,14 @@ from psycopg import conninfo, sql
 
 from wizard.db.connect import open_session, scalar
 from wizard.errors import ShadowError, WizardError
-from wizard.platform import embedded, mirror, roles, standins
+from wizard.platform import embedded, mirror, owner, roles, standins
+from wizard.platform.early_clone import EarlyClone, last_template, remember_template
 from wizard.project.config import Config, resolve_dsn
 from wizard.state.journal import private_dir
 
 SCRATCH_PREFIX = "cw_scratch_"
+#: A scratch database's comment: this, then the owner token of the run that made it.
+OWNER_COMMENT = "consolidation-wizard scratch database of "
 
 
 def bootstrap_sql() -> str:
@@ -51,6 +55,8 @@ class Shadow:
     platform: mirror.Platform | None = None
     skip: frozenset[tuple[str, str]] = frozenset()
     undo: tuple[str, ...] = ()
+    early: EarlyClone | None = None  # the first scratch database, being cloned while the platform is read
+    hint_dir: Path | None = None  # where the mirror template used last is remembered (:mod:`.early_clone`)
     _version: int | None = None
 
     def mirroring(
@@ -64,6 +70,17 @@ class Shadow:
                 inverse of its ``ALTER DEFAULT PRIVILEGES``, last first).
         """
         return replace(self, platform=platform, skip=frozenset(skip), undo=tuple(undo))
+
+    def clone_early(self, directory: Path) -> Shadow:
+        """This server, with its next scratch database already being cloned from the template last used.
+
+        ``directory`` holds the target's platform files; the template a mirrored scratch database
+        comes from is remembered there for the next run.
+        """
+        template = last_template(directory)
+        name = f"{SCRATCH_PREFIX}early_{os.getpid()}_{secrets.token_hex(4)}"
+        early = EarlyClone(self.admin_dsn, template, name) if template else None
+        return replace(self, early=early, hint_dir=directory)
 
     def dsn_for(self, dbname: str) -> str:
         """The admin DSN pointed at another database of the same server."""
@@ -223,13 +240,19 @@ class Shadow:
         skip = skip or self.skip
         if platform is not None:
             template, control_path = self.mirror_template(platform, skip)
+            if self.hint_dir is not None:
+                remember_template(self.hint_dir, template)
         else:
             template = self.template() if bootstrap else "template0"
+        early = self.early.take(template) if self.early is not None else None
         with self._admin() as conn:
             try:
-                conn.execute(
-                    sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template))
-                )
+                if early:
+                    conn.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(*map(sql.Identifier, (early, name))))
+                else:
+                    conn.execute(
+                        sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(*map(sql.Identifier, (name, template)))
+                    )
             except psycopg.Error as exc:
                 raise ShadowError(
                     f"cannot create database {name} on the shadow server: {exc.diag.message_primary or exc}",
@@ -256,14 +279,26 @@ class Shadow:
         """A fresh scratch database for the duration of the block; yields its DSN.
 
         With ``platform``, the database starts as the target's platform layer (:mod:`.mirror`).
+        Its name carries this process's pid and its comment the owner token
+        (:mod:`.owner`), so one left by a killed run is told from one in use.
         """
         slug = re.sub(r"[^a-z0-9]+", "_", purpose.lower())[:20]
-        name = f"{SCRATCH_PREFIX}{slug}_{secrets.token_hex(4)}"
+        name = f"{SCRATCH_PREFIX}{slug}_{os.getpid()}_{secrets.token_hex(4)}"
         dsn = self.create_database(name, bootstrap=bootstrap, platform=platform, skip=skip)
         try:
+            with self._admin() as conn:
+                conn.execute(
+                    sql.SQL("COMMENT ON DATABASE {} IS {}").format(
+                        sql.Identifier(name), sql.Literal(OWNER_COMMENT + owner.token())
+                    )
+                )
             yield dsn
         finally:
-            self.drop_database(name)
+            # A server that cannot be reached now (crashed on a full disk, say) must not hide the
+            # block's own outcome: the database is then a leftover that `consolidate status` shows
+            # once this run is gone, and `consolidate status --clean` drops.
+            with contextlib.suppress(psycopg.OperationalError, WizardError):
+                self.drop_database(name)
 
 
 def embedded_root(config: Config) -> Path:
@@ -369,6 +404,7 @@ def mirror_target(
     statements: list[tuple[str, str]] | None = None,
     *,
     starting_privileges: bool = True,
+    early: bool = False,
 ) -> Shadow:
     """``shadow`` with the target's platform (read now from ``conn`` / ``dsn``) under every scratch database.
 
@@ -378,11 +414,19 @@ def mirror_target(
         starting_privileges: Grant back the default privileges ``statements`` revoke, so that a
             replayed history starts from the privileges it started from (drift, a fresh
             environment); False for a baseline, which states every privilege it needs (the proof).
+        early: Start cloning the first scratch database while the platform is read
+            (:mod:`.early_clone`): for a caller that creates one at once.
     """
+    directory = private_dir(state_dir / target / "platform")
+    if early:
+        shadow = shadow.clone_early(directory)
     real = shadow.real_extensions()
-    plat = mirror.read_platform(
-        conn, dsn, private_dir(state_dir / target / "platform"), lambda e: (e.name, e.version) in real
-    )
+    try:
+        plat = mirror.read_platform(conn, dsn, directory, lambda e: (e.name, e.version) in real)
+    except BaseException:
+        if shadow.early is not None:
+            shadow.early.discard()
+        raise
     undo = default_privileges_undone(statements or []) if starting_privileges else ()
     return shadow.mirroring(plat, objects_created(statements or []), undo)
 
@@ -395,8 +439,16 @@ def for_target(
     statements: list[tuple[str, str]] | None = None,
     *,
     starting_privileges: bool = True,
+    early: bool = False,
 ) -> Shadow:
     """The project's shadow server, its scratch databases starting as ``target``'s platform layer."""
     return mirror_target(
-        for_config(config), conn, dsn, config.state_dir, target, statements, starting_privileges=starting_privileges
+        for_config(config),
+        conn,
+        dsn,
+        config.state_dir,
+        target,
+        statements,
+        starting_privileges=starting_privileges,
+        early=early,
     )

@@ -27,11 +27,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from wizard.db.connect import tls_default
 from wizard.db.dsn import redact_text, without_password
 from wizard.errors import WizardError
-from wizard.platform import embedded
+from wizard.platform import embedded, owner
 
 
 class ToolNotFound(WizardError):
@@ -135,11 +136,14 @@ def find(name: str, min_major: int, *, search: Iterable[Path] | None = None, pur
 def child_env(dsn: str) -> tuple[str, dict[str, str]]:
     """A password-free conninfo for a child's argv, and an environment carrying the password.
 
-    A remote host without an ``sslmode`` gets ``sslmode=require``, as our own sessions do.
+    A remote host without an ``sslmode`` gets ``sslmode=require``, as our own sessions do. The
+    environment names this run (:data:`wizard.platform.owner.ENV`), so a child that outlives
+    it is found as a leftover (:mod:`wizard.platform.leftovers`).
     """
     conninfo, password = without_password(tls_default(dsn)[0])
     env = dict(os.environ)
     env.setdefault("PGAPPNAME", "consolidation-wizard")
+    env[owner.ENV] = owner.token()
     if password is not None:
         env["PGPASSWORD"] = password
     return conninfo, env
@@ -170,6 +174,12 @@ def _die_with_parent() -> Callable[[], None] | None:
     return set_parent_death_signal
 
 
+#: Errors that change nothing: PostgreSQL 18's pg_restore sets ``transaction_timeout`` on every
+#: connection, a parameter servers before 17 do not have (the restore itself is whole).
+_BENIGN = ('unrecognized configuration parameter "transaction_timeout"',)
+_IGNORED = re.compile(r"errors ignored on restore: (\d+)")
+
+
 @dataclass
 class ToolRun:
     """A running client tool whose stderr is read line by line in a thread.
@@ -185,7 +195,24 @@ class ToolRun:
     tail: collections.deque[str] = field(default_factory=lambda: collections.deque(maxlen=40))
     errors: list[str] = field(default_factory=list)
     proc: subprocess.Popen[bytes] | None = None
+    ignored: int = 0
     _reader: threading.Thread | None = None
+
+    def failed(self, code: int) -> bool:
+        """Whether the run failed: an error line, or a non-zero exit not explained by ignored errors alone.
+
+        pg_restore exits 1 after errors it ignored; when each of them was benign (:data:`_BENIGN`)
+        and it says it ignored no more than that many, the restore is whole.
+        """
+        if self.errors:
+            return True
+        if code == 0:
+            return False
+        if self._reader is not None:
+            self._reader.join(5)  # the last lines (the count of ignored errors) are read
+        counted = [int(m.group(1)) for t in self.tail if (m := _IGNORED.search(t))]
+        # With --jobs the count may leave out the workers' own (pg_restore 18 counts 2 of 4).
+        return not (counted and 0 < counted[-1] <= self.ignored)
 
     def start(self) -> ToolRun:
         self.proc = subprocess.Popen(
@@ -208,7 +235,9 @@ class ToolRun:
         for raw in self.proc.stderr:
             line = redact_text(raw.decode("utf-8", errors="replace").rstrip())
             self.tail.append(line)
-            if ": error:" in line or "ERROR:" in line or "FATAL:" in line:
+            if any(benign in line for benign in _BENIGN):
+                self.ignored += 1
+            elif ": error:" in line or "ERROR:" in line or "FATAL:" in line:
                 self.errors.append(line)
             if self.on_line:
                 self.on_line(line)
@@ -255,7 +284,8 @@ class ToolRun:
                     self.stop()
                     raise ToolInterrupted(f"{Path(self.argv[0]).name} was cancelled", "run the command again")
                 try:
-                    code = self.proc.wait(interval)
+                    # Nothing to do meanwhile: block until it exits (a timed wait polls, up to 50 ms late).
+                    code = self.proc.wait(interval if tick or cancel else None)
                 except subprocess.TimeoutExpired:
                     if tick:
                         tick()
@@ -277,6 +307,36 @@ class ToolRun:
         if self.errors:
             return self.errors[0]
         return self.tail[-1] if self.tail else "(no output)"
+
+
+def dies_with_us() -> dict[str, Any]:
+    """``subprocess.Popen`` arguments for a child that dies with us, as :class:`ToolRun` starts one.
+
+    Its own session (a terminal's Ctrl-C reaches only us, and we stop it) and, on Linux, a
+    parent-death signal (after a kill -9 of the tool, the kernel sends it SIGTERM).
+    """
+    return {"start_new_session": True, "preexec_fn": _die_with_parent()}
+
+
+def capture(argv: Sequence[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run a client tool to the end and return its output; like :class:`ToolRun`, it dies with us."""
+    with subprocess.Popen(
+        list(argv),
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **dies_with_us(),
+    ) as proc:
+        try:
+            out, err = proc.communicate()
+        except BaseException:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            raise
+    return subprocess.CompletedProcess(list(argv), proc.returncode, out, err)
 
 
 def elapsed_since(start: float) -> float:

@@ -9,6 +9,7 @@ left the schema and row counts unchanged. :func:`plan_rollback` / :func:`commit_
 
 from wizard.record.gates import ARCHIVE_TABLE
 from wizard.record.phase import (
+    PENDING_FILE,
     READY,
     RECORDED,
     RecordCheckFailed,
@@ -28,6 +29,7 @@ from wizard.record.undo import RollbackPlan, commit_rollback, plan_rollback
 
 __all__ = [
     "ARCHIVE_TABLE",
+    "PENDING_FILE",
     "READY",
     "RECORDED",
     "RecordCheckFailed",

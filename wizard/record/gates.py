@@ -130,6 +130,8 @@ def evaluate_record_gates(
 
 HISTORY = f"{history.HISTORY_SCHEMA}.{history.HISTORY_TABLE}"
 ARCHIVE_TABLE = f"{history.HISTORY_SCHEMA}.{HISTORY_ARCHIVE_TABLE}"
+#: The tool's own evidence of Phase 4 on the target (see :mod:`wizard.record.evidence`).
+EVIDENCE_TABLE = f"{history.HISTORY_SCHEMA}.consolidation_evidence"
 
 FILLED = ("version", "name", "statements")
 
@@ -197,7 +199,7 @@ def count_check(expected: tuple[int, ...], what: str) -> Callable[[list[tuple[An
 
 def writes_check(rows: list[tuple[Any, ...]]) -> str | None:
     """In the transaction: only the history tables were written (:data:`WRITES_SQL`)."""
-    others = [r[0] for r in rows if r[0] not in (HISTORY, ARCHIVE_TABLE)]
+    others = [r[0] for r in rows if r[0] not in (HISTORY, ARCHIVE_TABLE, EVIDENCE_TABLE)]
     return f"the transaction wrote to other tables than the history: {', '.join(others)}" if others else None
 
 

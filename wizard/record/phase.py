@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,9 +31,11 @@ from wizard.history import files as migrations
 from wizard.history import remote as history
 from wizard.inspect import inventory
 from wizard.project.config import Config, Target
+from wizard.record import evidence as target_evidence
 from wizard.record.gates import (
     ARCHIVE_TABLE,
     COLUMNS_SQL,
+    EVIDENCE_TABLE,
     FILLED,
     HISTORY,
     WRITES_SQL,
@@ -45,10 +47,12 @@ from wizard.record.gates import (
     shape_check,
     shape_problems,
     table_columns,
+    table_exists,
     unchanged,
     verify_after,
     writes_check,
 )
+from wizard.record.steps import Step, render
 from wizard.state import events, protocol
 from wizard.state.gates import GateResult
 from wizard.state.journal import Journal, JournalWriteFailed, atomic_write, utc_now
@@ -76,38 +80,6 @@ class RecordCheckFailed(WizardError):
 
 def _quote(names: list[str]) -> str:
     return ", ".join(sql.Identifier(n).as_string(None) for n in names)
-
-
-@dataclass(frozen=True)
-class Step:
-    """One statement of a transaction.
-
-    Attributes:
-        params: Bound server-side; ``shown`` says what each one is, for the printed SQL.
-        expect_rows: The row count the statement must report, or the transaction is rolled back.
-        check: Given the statement's rows, a problem (the transaction is rolled back) or None.
-        key: Keep the statement's rows in the results under this name.
-    """
-
-    sql: str
-    params: tuple[Any, ...] = ()
-    shown: tuple[str, ...] = ()
-    expect_rows: int | None = None
-    check: Callable[[list[tuple[Any, ...]]], str | None] | None = field(default=None, compare=False)
-    key: str | None = None
-
-    def render(self) -> str:
-        text = f"{self.sql};"
-        if self.shown:
-            text += "\n  -- parameters: " + "; ".join(f"%s #{n} = {v}" for n, v in enumerate(self.shown, 1))
-        if self.expect_rows is not None:
-            text += f"\n  -- must affect exactly {self.expect_rows} row(s)"
-        return text
-
-
-def render(steps: list[Step]) -> str:
-    """The transaction as it will run, parameters described, ``BEGIN`` to ``COMMIT``."""
-    return "\n".join(["BEGIN;", *(s.render() for s in steps), "COMMIT;"])
 
 
 WRITES = Step(WRITES_SQL, check=writes_check, key="writes")
@@ -153,6 +125,9 @@ class RecordPlan:
     Attributes:
         state: ``ready``, or ``recorded`` when the baseline row is already there.
         to_move: Archived versions in the history table; ``moved_rows``: those rows, whole, as JSON.
+        evidence_exists: Whether :data:`EVIDENCE_TABLE` exists (else the transaction creates it).
+        journal_head: The journal's line count and last chain hash when planned (stored on the target).
+        record_id: Ties the target's evidence row, the intent file and the journal line together.
     """
 
     target: str
@@ -168,6 +143,9 @@ class RecordPlan:
     state: str
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    evidence_exists: bool = False
+    journal_head: tuple[int, str | None] = (0, None)
+    record_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     @property
     def column_names(self) -> list[str]:
@@ -200,6 +178,7 @@ class RecordPlan:
         """The statements of the transaction, in order."""
         moving = bool(self.moved)
         lock = [HISTORY] + ([ARCHIVE_TABLE] if moving and self.archive_exists else [])
+        lock += [EVIDENCE_TABLE] if self.evidence_exists else []
         steps = [
             *prelude(lock),
             *check_steps(self.columns, self.baseline.version, self.moved, (0, len(self.moved))),
@@ -212,7 +191,13 @@ class RecordPlan:
         if moving:
             insertable = [c.name for c in self.columns if not c.generated]
             steps.append(move_rows(HISTORY, ARCHIVE_TABLE, insertable, self.moved))
-        return [*steps, self._insert(), WRITES]
+        steps.append(self._insert())
+        if not self.evidence_exists:
+            steps += target_evidence.CREATE
+        superseded = sorted({str(s["version"]) for s in self.baseline.superseded} - {self.baseline.version})
+        seq, prev = self.journal_head
+        steps.append(target_evidence.insert(_evidence(self), superseded, seq + 1, prev))
+        return [*steps, WRITES]
 
     def render(self) -> str:
         return render(self.steps())
@@ -279,6 +264,8 @@ def plan_record(
         statements,
         state,
         problems,
+        evidence_exists=table_exists(conn, EVIDENCE_TABLE),
+        journal_head=journal.head(),
     )
     local = {f.version for f in migrations.discover(config.migrations_dir).files}
     strays = sorted(set(plan.history_after) - local)
@@ -356,7 +343,8 @@ def pending_intent(journal: Journal) -> dict[str, Any] | None:
 def _after(dsn: str, evidence: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
     """Verify a commit in a fresh read-only session; the problems and the inventory after it."""
     with open_session(dsn) as conn:
-        return verify_after(conn, evidence), inventory_evidence(inventory.take(conn))
+        problems = verify_after(conn, evidence) + target_evidence.problems_after(conn, evidence)
+        return problems, inventory_evidence(inventory.take(conn))
 
 
 @dataclass
@@ -387,6 +375,7 @@ def _evidence(plan: RecordPlan) -> dict[str, Any]:
         "history_columns": plan.column_names,
         "history_before": plan.history_before,
         "history_after": plan.history_after,
+        "record_id": plan.record_id,
     }
 
 
@@ -445,8 +434,18 @@ def finish(journal: Journal, event: str, evidence: dict[str, Any], dsn: str, **e
 def run_transaction(
     journal: Journal, event: str, evidence: dict[str, Any], dsn: str, steps: list[Step], **extra: Any
 ) -> RecordOutcome:
-    """Write the intent (``record.pending.json``), run the transaction, then :func:`finish`."""
-    atomic_write(_pending_path(journal), json.dumps({"event": event, **evidence}))
+    """Write the intent (``record.pending.json``), run the transaction, then :func:`finish`.
+
+    Raises:
+        RecordRefused: the intent could not be written (the transaction did not run).
+    """
+    try:
+        atomic_write(_pending_path(journal), json.dumps({"event": event, **evidence}))
+    except OSError as exc:
+        raise RecordRefused(
+            f"cannot write the intent {_pending_path(journal)}: {exc.strerror or exc}; the target was not changed",
+            "free disk space (df -h) or fix the file system, then run the command again",
+        ) from None
     started = time.monotonic()
     results = transact(dsn, Identity(**evidence["identity"]), steps)
     return finish(

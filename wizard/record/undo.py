@@ -14,8 +14,10 @@ from wizard.db.connect import Identity, same_database
 from wizard.history import remote as history
 from wizard.inspect import inventory
 from wizard.project.config import Config, Target
+from wizard.record import evidence as target_evidence
 from wizard.record.gates import (
     ARCHIVE_TABLE,
+    EVIDENCE_TABLE,
     HISTORY,
     Column,
     count_check,
@@ -48,7 +50,13 @@ from wizard.state.journal import Journal
 
 @dataclass
 class RollbackPlan:
-    """Undo a ``record.committed`` (delete the baseline row, move the rows back); ``state``: ready or rolled back."""
+    """Undo a ``record.committed`` (delete the baseline row, move the rows back); ``state``: ready or rolled back.
+
+    Attributes:
+        committed: The ``record.committed`` evidence (from the journal, or rebuilt from the target).
+        remove_evidence: The target holds this record's evidence row (deleted in the same transaction).
+        drop_evidence: That row is the only one: the evidence table is dropped, the target left as found.
+    """
 
     committed: dict[str, Any]
     identity: Identity
@@ -56,6 +64,8 @@ class RollbackPlan:
     state: str
     drop_archive: bool
     problems: list[str] = field(default_factory=list)
+    remove_evidence: bool = False
+    drop_evidence: bool = False
 
     @property
     def version(self) -> str:
@@ -67,8 +77,9 @@ class RollbackPlan:
 
     def steps(self) -> list[Step]:
         moved = self.moved
+        lock = [HISTORY] + ([ARCHIVE_TABLE] if moved else []) + ([EVIDENCE_TABLE] if self.remove_evidence else [])
         steps = [
-            *prelude([HISTORY] + ([ARCHIVE_TABLE] if moved else [])),
+            *prelude(lock),
             *check_steps(self.columns, self.version, moved, (1, 0)),
             Step(f"DELETE FROM {HISTORY} WHERE version::text = %s", (self.version,), (repr(self.version),), 1),
         ]
@@ -79,6 +90,14 @@ class RollbackPlan:
             steps += [
                 Step(f"SELECT count(*) FROM {ARCHIVE_TABLE}", check=count_check((0,), what)),
                 Step(f"DROP TABLE {ARCHIVE_TABLE}"),
+            ]
+        if self.remove_evidence:
+            steps.append(target_evidence.delete(self.version))
+        if self.drop_evidence:
+            what = f"rows left in {EVIDENCE_TABLE}"
+            steps += [
+                Step(f"SELECT count(*) FROM {EVIDENCE_TABLE}", check=count_check((0,), what)),
+                Step(f"DROP TABLE {EVIDENCE_TABLE}"),
             ]
         return [*steps, WRITES]
 
@@ -136,7 +155,9 @@ def plan_rollback(
             f"in {HISTORY}: {sorted(moved & versions)}, in {ARCHIVE_TABLE}: {sorted(moved & archived)}"
         )
     drop = bool(committed.get("archive_table_created")) and archived == moved and bool(moved)
-    return RollbackPlan(committed, ident, columns, state, drop, problems)
+    stored = {r.version for r in target_evidence.read(conn)}
+    remove = version in stored and state == READY
+    return RollbackPlan(committed, ident, columns, state, drop, problems, remove, remove and stored == {version})
 
 
 def commit_rollback(
@@ -156,6 +177,7 @@ def commit_rollback(
         "dropped_archive_table": plan.drop_archive,
         "history_after": plan.committed["history_before"],
         "record_seq": plan.committed["seq"],
+        "evidence_removed": plan.remove_evidence,
         "inventory_before": inventory_evidence(before),
     }
     if plan.state == protocol.ROLLED_BACK:

@@ -27,7 +27,14 @@ from wizard import __version__
 from wizard.catalog import Snapshot
 from wizard.db.connect import Identity
 from wizard.errors import WizardError
-from wizard.history.files import BASELINE_MARKER, BASELINE_NAME, MigrationFile, MigrationSet, is_baseline
+from wizard.history.files import (
+    BASELINE_MARKER,
+    BASELINE_NAME,
+    MigrationFile,
+    MigrationSet,
+    is_baseline,
+    skipped_version,
+)
 from wizard.project.config import Config, Target
 from wizard.squash import data as data_mod
 from wizard.squash import dump as dump_mod
@@ -58,6 +65,8 @@ class Baseline:
         reused: The file on disk already had this content; it was not rewritten.
         replaced: Earlier baseline files this one replaced (removed from the folder).
         superseded: The migration files this baseline replaces, in version order.
+        skipped: Files the Supabase CLI skips (``<timestamp>-<uuid>.sql``) whose timestamp the
+            target's history records: superseded, archived and their history rows moved too.
     """
 
     path: Path
@@ -77,6 +86,7 @@ class Baseline:
     adopted_from: str | None = None
     carried: Carried = field(default_factory=Carried)
     redactions: Redactions = field(default_factory=Redactions)
+    skipped: list[MigrationFile] = field(default_factory=list)
 
     @property
     def included_tables(self) -> list[str]:
@@ -88,7 +98,11 @@ class Baseline:
         return {**self.carried.rows, **self.data.rows}
 
     def superseded_evidence(self) -> list[dict[str, str]]:
-        return [{"file": f.filename, "version": f.version or "", "sha256": f.sha256} for f in self.superseded]
+        files = [{"file": f.filename, "version": f.version or "", "sha256": f.sha256} for f in self.superseded]
+        files += [
+            {"file": f.filename, "version": skipped_version(f.filename) or "", "sha256": f.sha256} for f in self.skipped
+        ]
+        return files
 
 
 def split_files(mset: MigrationSet) -> tuple[list[MigrationFile], list[MigrationFile]]:
@@ -247,6 +261,7 @@ def generate(
     cancel: threading.Event | None = None,
     now: datetime | None = None,
     carry: Callable[[Redactions], Carried] | None = None,
+    skipped: list[MigrationFile] | None = None,
 ) -> Baseline:
     """Write (or keep) the baseline for the target and journal ``squash.generated``.
 
@@ -358,6 +373,7 @@ def generate(
         seconds=time.monotonic() - started,
         carried=carried,
         redactions=redactions,
+        skipped=list(skipped or []),
     )
     journal.append(events.SQUASH_GENERATED, **evidence(baseline, config, target, identity, snap))
     return baseline
@@ -427,6 +443,7 @@ def adopt(
     existing: MigrationFile,
     superseded: list[MigrationFile],
     journal: Journal,
+    skipped: list[MigrationFile] | None = None,
 ) -> Baseline:
     """Take the project's existing baseline as this target's, unchanged; journal ``squash.generated``.
 
@@ -455,6 +472,7 @@ def adopt(
         adopted_from=source,
         carried=Carried.from_dict((made or {}).get("carried") or {}) if same else Carried(),
         redactions=Redactions.from_dict((made or {}).get("redactions") or {}) if same else Redactions(),
+        skipped=list(skipped or []),
     )
     journal.append(events.SQUASH_GENERATED, **evidence(baseline, config, target, identity, snap))
     return baseline

@@ -37,7 +37,7 @@ from pglast import ast, parser
 from wizard.db.dsn import redact_text
 from wizard.db.sqltext import ident, qualified
 from wizard.errors import WizardError
-from wizard.platform.tools import PgTool, child_env, find, server_major
+from wizard.platform.tools import PgTool, child_env, dies_with_us, find, server_major
 
 #: Roles that may keep ownership of objects in the baseline: the role the Supabase CLI runs
 #: migrations as. Other roles either do not exist in a fresh project (custom roles) or cannot
@@ -147,7 +147,7 @@ def dump(
         ]
         started = time.monotonic()
         proc = subprocess.Popen(
-            argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **dies_with_us()
         )
         try:
             while True:

@@ -15,7 +15,7 @@ from wizard.catalog import Snapshot, snapshot
 from wizard.db.connect import Identity
 from wizard.errors import MigrationFileError, MissingHistoryTable
 from wizard.history import remote as history
-from wizard.history.files import MigrationFile, MigrationSet, discover, load_file
+from wizard.history.files import MigrationFile, MigrationSet, discover, load_file, skipped_version
 from wizard.inspect import inventory
 from wizard.platform.shadow import Shadow, default_privileges_undone
 from wizard.project.config import Config, Target
@@ -96,6 +96,7 @@ def squash(
             "set project.migrations_dir in consolidate.toml to the folder that holds the migrations",
         )
     ensure_phase1(journal, conn, identity, snap, mset, say)
+    skipped = applied_skipped(conn, mset.skipped_sql or archived_skipped(config))
     existing = previous[-1] if previous else None
     made_for = baseline_mod.generated_for(existing.path) if existing else None
     history_files = superseded or archived_files(config)
@@ -120,7 +121,7 @@ def squash(
                     cancel=cancel,
                 )
             if proof.proved:
-                made = baseline_mod.adopt(config, target, identity, snap, existing, history_files, journal)
+                made = baseline_mod.adopt(config, target, identity, snap, existing, history_files, journal, skipped)
                 record = prove_mod.record(journal, proof, baseline_mod.relative(config, made.path), made.version)
                 return SquashOutcome(made, proof, snap, record)
             if not superseded:
@@ -155,6 +156,7 @@ def squash(
             progress=say,
             cancel=cancel,
             carry=carried,
+            skipped=skipped,
         )
         try:
             proof = prove_mod.prove(
@@ -226,8 +228,7 @@ def ensure_phase1(
     inventory.record(journal, identity, inv, mset, hist)
 
 
-def archived_files(config: Config) -> list[MigrationFile]:
-    """The superseded files as the archive manifest lists them (Phase 3 moved them out of the folder)."""
+def _manifest_files(config: Config) -> list[MigrationFile]:
     manifest = config.archive_dir / "manifest.json"
     if not manifest.is_file():
         return []
@@ -235,3 +236,31 @@ def archived_files(config: Config) -> list[MigrationFile]:
     paths = [config.archive_dir / e["name"] for e in entries if isinstance(e, dict) and e.get("name")]
     files = [load_file(path) for path in paths if path.is_file()]
     return sorted(files, key=lambda f: (int(f.version or 0), f.filename))
+
+
+def archived_files(config: Config) -> list[MigrationFile]:
+    """The superseded files as the archive manifest lists them (Phase 3 moved them out of the folder).
+
+    Only those the Supabase CLI runs: the history they replay is the CLI's.
+    """
+    return [f for f in _manifest_files(config) if f.version is not None]
+
+
+def archived_skipped(config: Config) -> list[MigrationFile]:
+    """The files the CLI skips that Phase 3 archived with the rest (see :func:`applied_skipped`)."""
+    return [f for f in _manifest_files(config) if f.version is None and skipped_version(f.filename)]
+
+
+def applied_skipped(conn: psycopg.Connection, files: list[MigrationFile]) -> list[MigrationFile]:
+    """The files the CLI skips whose timestamp the target's history records: another tool applied them.
+
+    They are superseded like the rest (archived, their history rows moved); the others stay where
+    they are, skipped by the CLI as before.
+    """
+    if not files:
+        return []
+    try:
+        recorded = set(history.read(conn).versions)
+    except MissingHistoryTable:
+        return []  # no history table: nothing of theirs is recorded
+    return [f for f in files if skipped_version(f.filename) in recorded]

@@ -249,6 +249,30 @@ class Journal:
         records = _parse(self.path, data)[0]
         return records if event is None else [r for r in records if r.get("event") == event]
 
+    def head(self) -> tuple[int, str | None]:
+        """The number of complete lines and the chain hash of the last one (what the next line will carry).
+
+        Raises:
+            JournalCorrupt: the chain is broken.
+        """
+        try:
+            data = self.path.read_bytes()
+        except FileNotFoundError:
+            return 0, None
+        records, _complete, previous = _parse(self.path, data)
+        return len(records), previous
+
+    def set_aside(self) -> Path:
+        """Rename the journal to ``journal.jsonl.corrupt-<UTC time>`` (kept as evidence); return the new path.
+
+        The next append starts a new journal.
+        """
+        stamp = utc_now().replace(":", "").replace("-", "")
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        os.rename(self.path, aside)
+        fsync_path(self.path.parent)
+        return aside
+
     def last(self, event: str) -> dict[str, Any] | None:
         """The most recent record of type ``event``."""
         found = self.events(event)

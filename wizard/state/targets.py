@@ -8,7 +8,9 @@ is opened (``consolidate`` commands and the wizard):
   (host, port and database; or the same service, or the same embedded database);
 * :func:`check_live`, once connected: the live identity equals the identity recorded in
   another target's journal (system identifier and database oid; host, port, name and oid
-  when the system identifier is unreadable, see :func:`wizard.backup.gate.same_database`).
+  when the system identifier is unreadable, see :func:`wizard.backup.gate.same_database`), or,
+  for a target that recorded none yet, the identity its connection reaches now (so the
+  target that happens to connect first does not claim the database).
 """
 
 from __future__ import annotations
@@ -16,7 +18,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from wizard.db.connect import Identity, same_database
+import psycopg
+
+from wizard.db.connect import Identity, open_session, same_database
+from wizard.db.connect import identity as read_identity
 from wizard.db.dsn import parse
 from wizard.errors import ConfigError, WizardError
 from wizard.project.config import Config, DsnSource, Target, resolve_dsn
@@ -78,16 +83,38 @@ def recorded_identity(journal: Journal) -> dict[str, Any] | None:
     return None
 
 
+def live_identity(target: Target) -> Identity | None:
+    """The identity of ``target``'s database now, or None when it cannot be reached (or lives on the
+    embedded server, whose database names :func:`check_static` already compares)."""
+    if target.source.embedded_database:
+        return None
+    try:
+        with open_session(resolve_dsn(target.source), connect_timeout=5) as conn:
+            return read_identity(conn)
+    except (WizardError, psycopg.Error):
+        return None
+
+
 def check_live(config: Config, target: Target, identity: Identity) -> None:
-    """Refuse when another target's journal recorded this very database.
+    """Refuse when another target's journal recorded this very database, or, for another target that
+    recorded none yet, when its connection reaches this very database now: whichever target
+    connects first claims nothing, both are refused until one of them is fixed.
 
     Raises:
-        ConfigError: the live identity equals another target's recorded identity.
+        ConfigError: the live identity equals another target's recorded or live identity.
     """
     for other in _others(config, target):
         path = config.state_dir / other.name / "journal.jsonl"
         recorded = recorded_identity(Journal(path)) if path.is_file() else None
         if recorded is None:
+            live = live_identity(other)
+            same, basis = same_database(live.to_dict(), identity) if live else (False, "")
+            if same:
+                raise ConfigError(
+                    f"{_pair(config, target, other)} point at the same database ({identity.describe()}; "
+                    f"compared by {basis} with where {other.name} connects now)",
+                    f"give each target its own database: fix {_where(target)} or {_where(other)} in consolidate.toml",
+                )
             continue
         same, basis = same_database(recorded, identity)
         if same:
