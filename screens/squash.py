@@ -15,7 +15,7 @@ from textual.widgets import Button, Static
 from .base import StepScreen
 from .progress_line import ProgressLine
 from .steps import SquashView, run_squash, squash_view
-from .views import PREVIEW_LINES, parity_table, timing_line
+from .views import PREVIEW_LINES, fresh_lines, parity_table, timing_line
 
 
 class SquashScreen(StepScreen):
@@ -105,12 +105,14 @@ class SquashScreen(StepScreen):
                     f"here against {self.ctx.chosen.name}.",
                     style="cyan",
                 )
+            if view.fresh:
+                proved.append("\n" + "\n".join(fresh_lines(view)), style="green")
             verdict.update(proved)
         elif view.proved is None:
             verdict.update(Text(f"{view.path} generated, not proved yet", style="yellow"))
         else:
             lines = [f"✘ not proved: {view.reason}"] + [f"  {d['explanation']}" for d in view.differences[:5]]
-            verdict.update(Text("\n".join(lines), style="bold red"))
+            verdict.update(Text("\n".join(lines + fresh_lines(view)), style="bold red"))
         lines = view.text.splitlines()
         shown = "\n".join(lines[:PREVIEW_LINES])
         if len(lines) > PREVIEW_LINES:

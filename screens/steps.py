@@ -472,6 +472,8 @@ class SquashView:
     speedup: float | None
     differences: list[dict]
     adopted_from: str | None = None  # the target the baseline was generated from, when this one adopted it
+    fresh: dict | None = None  # the second proof: fresh environments from the old history and the new folder
+    to_set: tuple[str, ...] = ()  # secrets the baseline holds as placeholders: the operator sets them
 
 
 def squash_view(ctx: WizardContext) -> SquashView | None:
@@ -485,6 +487,10 @@ def squash_view(ctx: WizardContext) -> SquashView | None:
     text = path.read_text(encoding="utf-8") if path.is_file() else f"-- {baseline.path} no longer exists\n"
     proof = archive.proof_of(ctx.the_journal, baseline) or {}
     prov = proof.get("provisioning") or {}
+    generated = ctx.the_journal.last(events.SQUASH_GENERATED) or {}
+    redactions = generated.get("redactions") or {}
+    to_set = [f"vault secret {name}" for name in redactions.get("vault_secrets") or []]
+    to_set += [f"{r['placeholder']} ({r['kind']} in {r['where']})" for r in redactions.get("replaced") or []]
     return SquashView(
         path=baseline.path,
         version=baseline.version,
@@ -497,7 +503,9 @@ def squash_view(ctx: WizardContext) -> SquashView | None:
         history_files=(prov.get("history") or {}).get("files"),
         speedup=prov.get("speedup"),
         differences=list(proof.get("differences") or []),
-        adopted_from=(ctx.the_journal.last(events.SQUASH_GENERATED) or {}).get("adopted_from"),
+        adopted_from=generated.get("adopted_from"),
+        fresh=proof.get("fresh"),
+        to_set=tuple(to_set),
     )
 
 

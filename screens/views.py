@@ -96,6 +96,27 @@ def parity_table(view: SquashView | None, stage: str = "") -> Table:
     return table
 
 
+def fresh_lines(view: SquashView) -> list[str]:
+    """The second proof as the engine recorded it: each check, the provisioning seconds, what to set."""
+    fresh = view.fresh
+    if not fresh:
+        return []
+    lines = ["Fresh environments: the old history vs the new folder"]
+    if not fresh.get("replayable", True):
+        lines.append(f"  {fresh.get('reason')}")
+    for name, check in (fresh.get("checks") or {}).items():
+        mark = "✔" if check.get("ok") else "✘"
+        lines.append(f"  {mark} {name}: {check.get('compared')} compared")
+        lines += [f"      {d}" for d in (check.get("differences") or [])[:3]]
+    prov = fresh.get("provisioning") or {}
+    old, new = prov.get("history") or {}, prov.get("baseline") or {}
+    if old.get("seconds") is not None:
+        new_s = f"{new['seconds']:.3f} s" if new.get("seconds") is not None else "n/a"
+        lines.append(f"  provisioned: old history {old['seconds']:.3f} s, new folder {new_s}")
+    lines += [f"  set after provisioning: {item}" for item in view.to_set]
+    return lines
+
+
 def timing_line(view: SquashView | None) -> Text:
     """Provisioning a fresh database: the old history vs the baseline."""
     if view is None or view.history_seconds is None:

@@ -281,7 +281,7 @@ def fabricate_baseline(root: Path, target: str = "staging", proved: bool = True)
     common = {"path": f"supabase/migrations/{BASELINE}", "version": BASELINE[:14], "sha256": sha}
     journal.append(events.SQUASH_GENERATED, **common, superseded=superseded)
     if proved:
-        journal.append(events.SQUASH_PROVED, **common)
+        journal.append(events.SQUASH_PROVED, **common, fresh={"ok": True})
     return archive.current_baseline(journal)
 
 
@@ -341,7 +341,7 @@ def test_each_gate_refuses_with_its_reason(
     assert refused["baseline-proved"].endswith(
         "failed at " + journal.last(events.SQUASH_PROOF_FAILED)["ts"] + ": 3 differences"
     )
-    journal.append(events.SQUASH_PROVED, sha256=archive.current_baseline(journal).sha256)
+    journal.append(events.SQUASH_PROVED, sha256=archive.current_baseline(journal).sha256, fresh={"ok": True})
     take_verified_backup(capsys, root, "staging")
     assert cli(capsys, "archive", "--project", str(root))[0] == 0
     assert gates(database).keys() == {"staging-rehearsal"}

@@ -99,11 +99,14 @@ def test_demo_baseline_file_is_plain_sql_with_provenance(project: Path, squashed
     assert len(old) == 14
     for f in old:
         assert f"--   {f.version}  {f.filename}  {f.sha256}" in text
-    assert "20250301093000_script_status_and_exports.sql:32: INSERT storage.buckets  [rows NOT carried]" in text
+    # Rows the history wrote are carried by default, read from the fresh environment it builds.
+    assert "20250301093000_script_status_and_exports.sql:32: INSERT storage.buckets  [rows carried below]" in text
     version = path.name.split("_", 1)[0]
     assert len(version) == 14 and int(version) > max(int(f.version) for f in old)
     assert datetime.strptime(version, "%Y%m%d%H%M%S").replace(tzinfo=UTC) <= datetime.now(UTC)
-    assert text.rstrip().splitlines()[-1].startswith("RESET ")  # the session is given back
+    # The session is given back; only the carried rows follow.
+    after_reset = text[text.rindex("\nRESET ") :].splitlines()[1:]
+    assert all(not line or line.startswith(("RESET ", "INSERT ", "SELECT ", "--")) for line in after_reset)
 
 
 def test_demo_journal_records_generation_and_proof(project: Path, squashed: tuple[int, dict]) -> None:
@@ -165,6 +168,9 @@ def test_demo_production_adopts_the_staging_baseline(project: Path, squashed: tu
     (path,) = _baselines(project)
     assert path == before and path.read_bytes() == digest  # staging's recorded sha256 stays valid
     assert data["baseline"]["adopted_from"] == "staging"
+    made = Journal.for_target(project / ".consolidate", "staging").last(events.SQUASH_GENERATED)
+    assert made is not None and data["baseline"]["carried"] == made["carried"]  # as staging's generation recorded it
+    assert data["proof"]["fresh"]["ok"] and data["proof"]["fresh"]["checks"]["rows"]["compared"] == 1
     assert len(data["baseline"]["superseded"]) == 14
     assert Journal.for_target(project / ".consolidate", "production").last(events.SQUASH_PROVED) is not None
 

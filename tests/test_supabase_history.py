@@ -479,6 +479,7 @@ def test_every_standin_is_labelled_and_installs_beside_real_extensions(tmp_path)
         "pg_net",
         "pgcrypto",
         "pgjwt",
+        "pgmq",
         "supabase_vault",
         "uuid-ossp",
         "vector",

@@ -159,6 +159,15 @@ def baseline_problems(journal: Journal, baseline: Baseline, root: Path) -> list[
     if proof["event"] == events.SQUASH_PROOF_FAILED:
         reason = proof.get("reason") or proof.get("error") or "parity below 100 %"
         return [f"the proof of the baseline {baseline.path} failed at {proof.get('ts')}: {reason}"]
+    # Both proofs: the target reproduced, and a fresh environment from the new folder equal to one from the history.
+    fresh = proof.get("fresh")
+    if not isinstance(fresh, dict):
+        return [
+            f"the proof of the baseline {baseline.path} at {proof.get('ts')} has no fresh-environment proof "
+            "(run consolidate squash again)"
+        ]
+    if not fresh.get("ok"):
+        return [f"the fresh environments of the baseline {baseline.path} differ: {fresh.get('reason')}"]
     return []
 
 

@@ -81,6 +81,7 @@ class Config:
     shadow: DsnSource | None = None  # None: the embedded server
     test_command: str | None = None
     backup_max_age_hours: float = 24.0
+    exclude_data: tuple[str, ...] = ()  # tables whose rows the baseline does not carry (``schema.table``)
 
     @property
     def state_dir(self) -> Path:
@@ -161,11 +162,22 @@ def from_dict(root: Path, data: dict[str, Any]) -> Config:
     project = data.get("project", {})
     if not isinstance(project, dict):
         raise ConfigError("project must be a table", "write it as [project]")
-    unknown_project = set(project) - {"migrations_dir", "archive_dir", "test_command", "backup_max_age_hours"}
+    unknown_project = set(project) - {
+        "migrations_dir",
+        "archive_dir",
+        "test_command",
+        "backup_max_age_hours",
+        "exclude_data",
+    }
     if unknown_project:
         raise ConfigError(
             f"unknown key(s) in [project]: {', '.join(sorted(unknown_project))}",
-            "allowed: migrations_dir, archive_dir, test_command, backup_max_age_hours",
+            "allowed: migrations_dir, archive_dir, test_command, backup_max_age_hours, exclude_data",
+        )
+    exclude_data = project.get("exclude_data", [])
+    if not isinstance(exclude_data, list) or not all(isinstance(t, str) and t for t in exclude_data):
+        raise ConfigError(
+            "project.exclude_data must be a list of table names", 'write project.exclude_data = ["public.audit_log"]'
         )
     max_age = project.get("backup_max_age_hours", 24)
     if isinstance(max_age, bool) or not isinstance(max_age, int | float) or max_age <= 0:
@@ -228,6 +240,7 @@ def from_dict(root: Path, data: dict[str, Any]) -> Config:
         shadow=shadow,
         test_command=test_command,
         backup_max_age_hours=float(max_age),
+        exclude_data=tuple(exclude_data),
     )
 
 

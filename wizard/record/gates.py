@@ -5,8 +5,9 @@ happens only when all of them hold:
 
 * ``verified-backup``: :data:`wizard.backup.gate.VERIFIED_BACKUP`, no older than ``project.backup_max_age_hours``
   (as ``consolidate status`` judges it);
-* ``baseline-proved``: the baseline on disk is the one generated, and its 100 % parity proof
-  with this target is the latest proof outcome in the journal;
+* ``baseline-proved``: the baseline on disk is the one generated, and its proof with this target
+  (100 % parity with the target, and a fresh environment from the new folder equal to one from the
+  old history) is the latest proof outcome in the journal;
 * ``archive-done``: Phase 3 is done for this baseline, and the files are still archived;
 * ``confirmed-name``: ``--confirm`` is the target's database name;
 * ``staging-rehearsal`` (production targets only): :data:`wizard.state.protocol.STAGING_REHEARSAL`.

@@ -16,6 +16,7 @@ from typing import Any
 from wizard.archive import phase as archive
 from wizard.catalog.scope import MANAGED_SCHEMAS
 from wizard.project.config import Config, Target
+from wizard.report.fresh_proof import fresh_facts
 from wizard.report.sections import (
     backup_facts,
     checklist_facts,
@@ -168,6 +169,8 @@ def _data_statement_facts(
         if isinstance(included, dict)
         else {str(t): {} for t in included}
     )
+    from_history = ((generated or {}).get("carried") or {}).get("rows") or {}
+    kept.update({str(t): {"rows": n, "from": "history"} for t, n in from_history.items() if t not in kept})
     out = []
     for s in statements:
         table = s.get("target")
@@ -175,9 +178,8 @@ def _data_statement_facts(
         schema = qualified_name.split(".", 1)[0] if qualified_name else None
         if qualified_name in kept:
             rows = kept[qualified_name].get("rows")
-            fate = "carried into the baseline as data" + (
-                f" ({rows} row(s) from the target)" if rows is not None else ""
-            )
+            source = "as the old history left them" if kept[qualified_name].get("from") else "from the target"
+            fate = "carried into the baseline as data" + (f" ({rows} row(s) {source})" if rows is not None else "")
             checked = ((proof or {}).get("data") or {}).get(qualified_name)
             if checked:
                 fate += (
@@ -391,6 +393,7 @@ def build_report(config: Config, target: Target | str) -> Report:
         "drift": _drift_facts(drift, proof_outcome, (validation_parity or {}).get("passed")),
         "data_statements": _data_statement_facts(inspected, generated, proof_outcome),
         "provisioning": provisioning,
+        "fresh_proof": fresh_facts(generated, proof_outcome),
         "security": security,
         "gates": gates,
         "checklist": checklist_facts(journal, phases, validated, backup),

@@ -6,6 +6,7 @@ from typing import Any
 
 from wizard.history.remote import HISTORY_SCHEMA
 from wizard.report.facts import CHECK_MARK, HEADLINE_KINDS, PHASE_MARK, Report
+from wizard.report.fresh_proof import fresh_lines
 from wizard.report.sections import NOT_MEASURED, timestamp
 from wizard.state import protocol
 
@@ -272,6 +273,7 @@ def _validation_section(facts: dict[str, Any]) -> list[str]:
         lines.append(f"- ❌ fresh environment: {d['kind']} `{_cell(d['name'])}`: {_cell(d['explanation'])}")
     if lines[-1] != "":
         lines.append("")
+    lines += fresh_lines(facts.get("fresh_proof"))
     lines += ["### Drift Found and How the Baseline Resolves It", ""]
     drift = facts["drift"]
     if drift is None:

@@ -39,6 +39,8 @@ from wizard.project.config import Config, Target
 from wizard.squash import data as data_mod
 from wizard.squash import dump as dump_mod
 from wizard.squash import managed as managed_mod
+from wizard.squash.carry import Carried
+from wizard.squash.secrets import Redactions, scrub_dump
 from wizard.state import events
 from wizard.state.journal import Journal, atomic_write, utc_now
 
@@ -82,11 +84,18 @@ class Baseline:
     replaced: list[str] = field(default_factory=list)
     seconds: float = 0.0
     adopted_from: str | None = None
+    carried: Carried = field(default_factory=Carried)
+    redactions: Redactions = field(default_factory=Redactions)
     skipped: list[MigrationFile] = field(default_factory=list)
 
     @property
     def included_tables(self) -> list[str]:
         return list(self.data.rows)
+
+    @property
+    def rows(self) -> dict[str, int]:
+        """Rows the file carries per table: from the target (``--include-data``) and from the history."""
+        return {**self.carried.rows, **self.data.rows}
 
     def superseded_evidence(self) -> list[dict[str, str]]:
         files = [{"file": f.filename, "version": f.version or "", "sha256": f.sha256} for f in self.superseded]
@@ -148,8 +157,12 @@ def header(
     data: data_mod.DataSection,
     cleaned: dump_mod.CleanDump,
     managed: managed_mod.ManagedSql,
+    carried: Carried | None = None,
+    redactions: Redactions | None = None,
 ) -> str:
     """The provenance comment: target, identity, versions, time, superseded files, data and omissions."""
+    carried = carried or Carried()
+    redactions = redactions or Redactions()
     lines = [
         MARKER,
         f"-- Consolidated schema of target {target.name}: one migration replacing {len(superseded)} older file(s).",
@@ -170,13 +183,30 @@ def header(
     if statements:
         lines.append("-- Statements of those files that write rows (a schema-only baseline does not carry rows):")
         for s in statements:
-            carried = s.target is not None and _qualify(s.target) in data.rows
-            lines.append(f"--   {s.describe()}  [{'rows carried below' if carried else 'rows NOT carried'}]")
+            kept = s.target is not None and _qualify(s.target) in {**data.rows, **carried.rows}
+            lines.append(f"--   {s.describe()}  [{'rows carried below' if kept else 'rows NOT carried'}]")
     else:
         lines.append("-- No statement of those files writes rows.")
     if data.rows:
         carried_rows = ", ".join(f"{t} ({n} row(s))" for t, n in data.rows.items())
         lines.append(f"-- Rows carried from the target as idempotent inserts: {carried_rows}")
+    if carried.rows:
+        carried_rows = ", ".join(f"{t} ({n} row(s))" for t, n in carried.rows.items())
+        lines.append(f"-- Rows the old history wrote, carried as idempotent inserts: {carried_rows}")
+    for what, items in (("pg_cron jobs", carried.cron_jobs), ("pgmq queues", carried.queues)):
+        if items:
+            lines.append(f"-- {what} the old history made, carried as the same calls: {', '.join(items)}")
+    if carried.excluded:
+        lines.append(f"-- Rows the old history wrote, excluded by the operator: {', '.join(carried.excluded)}")
+    for table, why in carried.not_carried.items():
+        lines.append(f"-- Not carried: {table} ({why})")
+    if redactions.vault_secrets:
+        lines.append(
+            "-- Vault secrets created with a placeholder value (set each after provisioning with "
+            f"vault.update_secret): {', '.join(redactions.vault_secrets)}"
+        )
+    for r in redactions.replaced:
+        lines.append(f"-- A {r.kind} in {r.where} is replaced by the placeholder {r.placeholder}: set the real value")
     lines.append(f"-- Ownership: OWNER TO is kept only for {', '.join(dump_mod.KEPT_OWNERS)}.")
     for what, role in cleaned.dropped_owners:
         lines.append(f"--   dropped OWNER TO {role} of {what}: it belongs to the role that applies this file")
@@ -187,7 +217,10 @@ def header(
         )
     if managed.left_out:
         lines.append(f"-- Left out (installed by Supabase in every project): extension {', '.join(managed.left_out)}")
-    lines.append("-- Left out: Supabase-managed schemas (auth, storage, realtime, ...), roles, and table rows.")
+    lines.append(
+        "-- Left out: Supabase-managed schemas (auth, storage, realtime, ...), roles, and rows the old history did "
+        "not write."
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -196,13 +229,21 @@ def _qualify(name: str) -> str:
     return f"{schema}.{table}"
 
 
-def render(head: str, cleaned: dump_mod.CleanDump, managed: managed_mod.ManagedSql, data: data_mod.DataSection) -> str:
-    """The whole file: header, extensions, dump, managed objects, session reset, rows."""
+def render(
+    head: str,
+    cleaned: dump_mod.CleanDump,
+    managed: managed_mod.ManagedSql,
+    data: data_mod.DataSection,
+    carried: Carried | None = None,
+) -> str:
+    """The whole file: header, extensions, dump, managed objects, session reset, rows, platform calls."""
     parts = [head, "\n", managed.before, cleaned.sql, "\n", managed.after]
     if cleaned.reset_sql:
         parts += ["--\n-- Give the session back as it was: later migrations run in the same session\n--\n\n"]
         parts += [cleaned.reset_sql, "\n"]
     parts.append(data.sql)
+    if carried is not None:
+        parts.append(carried.sql)
     return "".join(parts).rstrip("\n") + "\n"
 
 
@@ -219,6 +260,7 @@ def generate(
     progress: Callable[[str], None] | None = None,
     cancel: threading.Event | None = None,
     now: datetime | None = None,
+    carry: Callable[[Redactions], Carried] | None = None,
     skipped: list[MigrationFile] | None = None,
 ) -> Baseline:
     """Write (or keep) the baseline for the target and journal ``squash.generated``.
@@ -226,7 +268,8 @@ def generate(
     Args:
         conn: A read-only session on the target; ``dsn`` is the same database, for pg_dump.
         snap: The target's snapshot (what the baseline must reproduce).
-        include_data: Tables whose rows go into the baseline (``schema.table``).
+        include_data: Tables whose rows go into the baseline (``schema.table``), read from the target.
+        carry: Reads what the old history made in its fresh environment (rows, platform calls).
 
     Raises:
         NothingToConsolidate: no migration file besides earlier baselines.
@@ -253,12 +296,19 @@ def generate(
     schemas = [o.name for o in snap.of_kind("schema")]
     say(f"dumping {len(schemas)} user schema(s) with pg_dump")
     raw = dump_mod.dump(dsn, schemas, snap.server_version_num, cancel=cancel)
+    redactions = Redactions()
     cleaned = dump_mod.clean(raw.text)
+    cleaned.sql = scrub_dump(cleaned.sql, redactions, "the schema")
     check()
     say("reading objects on Supabase-managed tables")
     managed = managed_mod.managed_sql(conn, snap)
-    say("reading the rows to carry" if include_data else "no rows to carry")
-    data = data_mod.data_sql(conn, include_data or [])
+    managed.after = scrub_dump(managed.after, redactions, "objects on managed tables")
+    say("reading the rows to carry from the target" if include_data else "no rows chosen from the target")
+    data = data_mod.data_sql(conn, include_data or [], redactions.scrub)
+    carried = Carried()
+    if carry is not None:
+        say("reading the rows and platform state the old history made")
+        carried = carry(redactions)
     statements = data_mod.data_statements(superseded)
     check()
 
@@ -269,10 +319,24 @@ def generate(
     path = mset.directory / f"{version}_{NAME}.sql"
     generated_at = utc_now()
     text = render(
-        header(target, identity, snap, pg_dump, generated_at, superseded, statements, data, cleaned, managed),
+        header(
+            target,
+            identity,
+            snap,
+            pg_dump,
+            generated_at,
+            superseded,
+            statements,
+            data,
+            cleaned,
+            managed,
+            carried,
+            redactions,
+        ),
         cleaned,
         managed,
         data,
+        carried,
     )
     reused = False
     if path.is_file():
@@ -307,6 +371,8 @@ def generate(
         reused=reused,
         replaced=replaced,
         seconds=time.monotonic() - started,
+        carried=carried,
+        redactions=redactions,
         skipped=list(skipped or []),
     )
     journal.append(events.SQUASH_GENERATED, **evidence(baseline, config, target, identity, snap))
@@ -340,6 +406,8 @@ def evidence(baseline: Baseline, config: Config, target: Target, identity: Ident
         "data_statements": [s.to_dict() for s in baseline.data_statements],
         "data_tables": baseline.data.rows,
         "data_sha256": baseline.data.sha256 if baseline.data.rows else None,
+        "carried": baseline.carried.to_dict(),
+        "redactions": baseline.redactions.to_dict(),
         "removed_from_dump": baseline.cleaned.removed,
         "dropped_owners": [{"object": what, "role": role} for what, role in baseline.cleaned.dropped_owners],
         "dropped_default_privileges": baseline.cleaned.dropped_default_privileges,
@@ -383,6 +451,9 @@ def adopt(
     next target (production) as long as its proof against *that* target holds.
     """
     text = existing.path.read_text(encoding="utf-8")
+    source = generated_for(existing.path)
+    made = Journal.for_target(config.state_dir, source).last(events.SQUASH_GENERATED) if source else None
+    same = made is not None and made.get("sha256") == existing.sha256  # what it carries, as its maker recorded
     baseline = Baseline(
         path=existing.path,
         version=existing.version or "",
@@ -398,7 +469,9 @@ def adopt(
         data=data_mod.DataSection(),
         pg_dump={"version": "not run (baseline adopted)", "path": ""},
         reused=True,
-        adopted_from=generated_for(existing.path),
+        adopted_from=source,
+        carried=Carried.from_dict((made or {}).get("carried") or {}) if same else Carried(),
+        redactions=Redactions.from_dict((made or {}).get("redactions") or {}) if same else Redactions(),
         skipped=list(skipped or []),
     )
     journal.append(events.SQUASH_GENERATED, **evidence(baseline, config, target, identity, snap))

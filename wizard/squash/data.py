@@ -10,6 +10,8 @@ file twice therefore inserts each row once.
 from __future__ import annotations
 
 import hashlib
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import psycopg
@@ -21,16 +23,32 @@ from wizard.db.sqltext import ident, literal, qualified
 from wizard.errors import WizardError
 from wizard.history.files import MigrationFile
 
+#: Tables whose values are secrets: never carried.
+VAULT_TABLES: tuple[str, ...] = ("vault.secrets", "vault.decrypted_secrets")
+
 #: More rows than this in one table is a data migration, not a baseline.
 MAX_ROWS = 10_000
 
 _COLUMNS_SQL = """
 SELECT a.attname, format_type(a.atttypid, a.atttypmod) AS type, a.attgenerated <> '' AS generated,
-       a.attidentity = 'a' AS identity_always
-  FROM pg_attribute a
+       a.attidentity = 'a' AS identity_always, pg_get_expr(d.adbin, d.adrelid) AS default_expr
+  FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
  WHERE a.attrelid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped
  ORDER BY a.attnum
 """
+
+#: A column default that is the moment of provisioning (``now()``, ``CURRENT_TIMESTAMP``...).
+_PROVISION_TIME = re.compile(
+    r"\b(now|clock_timestamp|statement_timestamp|transaction_timestamp)\(\)|\b(CURRENT_TIMESTAMP|CURRENT_DATE|"
+    r"CURRENT_TIME|LOCALTIMESTAMP|LOCALTIME)\b",
+    re.I,
+)
+
+
+def provision_time(default_expr: str | None) -> bool:
+    """Whether a column's default is the time of provisioning: its value differs in every fresh environment."""
+    return bool(default_expr) and _PROVISION_TIME.search(default_expr or "") is not None
+
 
 _TABLE_SQL = """
 SELECT c.oid::regclass::text AS regclass, n.nspname, c.relname, c.relkind,
@@ -114,6 +132,21 @@ def _table(conn: psycopg.Connection, name: str) -> dict:
     return row
 
 
+def refuse_secrets(tables: list[str]) -> None:
+    """Refuse to carry the rows of a table that holds secret values (the vault's).
+
+    Raises:
+        DataError: ``vault.secrets`` (or the view of its decrypted values) is among ``tables``.
+    """
+    for name in tables:
+        if "{}.{}".format(*split_name(name)) in VAULT_TABLES:
+            raise DataError(
+                f"--include-data {name}: vault secret values never go into the baseline (it is committed to git); "
+                "the baseline creates each secret with a placeholder and squash lists the secrets to set",
+                f"drop --include-data {name}; set the values with vault.update_secret() after provisioning",
+            )
+
+
 def _order(tables: dict[str, dict]) -> list[str]:
     """Tables so that a referenced table comes before those that reference it."""
     ordered: list[str] = []
@@ -131,11 +164,20 @@ def _order(tables: dict[str, dict]) -> list[str]:
     return ordered
 
 
-def _inserts(conn: psycopg.Connection, info: dict) -> list[str]:
+def _inserts(
+    conn: psycopg.Connection,
+    info: dict,
+    scrub: Callable[[str, str], str] | None = None,
+    provisioned: bool = False,
+) -> tuple[list[str], int]:
     with conn.cursor(row_factory=dict_row) as cur:
-        columns = [c for c in cur.execute(_COLUMNS_SQL, (info["regclass"],)).fetchall() if not c["generated"]]
+        columns = [
+            c
+            for c in cur.execute(_COLUMNS_SQL, (info["regclass"],)).fetchall()
+            if not c["generated"] and not (provisioned and provision_time(c["default_expr"]))
+        ]
     if not columns:
-        return []
+        return [], 0
     target = qualified(info["nspname"], info["relname"])
     select = sql.SQL("SELECT {} FROM {} ORDER BY {}").format(
         sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(c["attname"])) for c in columns),
@@ -153,7 +195,11 @@ def _inserts(conn: psycopg.Connection, info: dict) -> list[str]:
     names = ", ".join(ident(c["attname"]) for c in columns)
     overriding = " OVERRIDING SYSTEM VALUE" if any(c["identity_always"] for c in columns) else ""
     statements = []
-    for row in conn.execute(select).fetchall():
+    rows: dict[tuple, int] = {}  # identical rows of a table without a key are inserted as many times as they occur
+    for raw in conn.execute(select).fetchall():
+        row = raw if scrub is None else tuple(None if v is None else scrub(v, f"rows of {target}") for v in raw)
+        rows[row] = rows.get(row, 0) + 1
+    for row, copies in rows.items():
         values = [
             f"{literal(v)}::{c['type']}" if v is not None else f"NULL::{c['type']}"
             for v, c in zip(row, columns, strict=True)
@@ -162,21 +208,37 @@ def _inserts(conn: psycopg.Connection, info: dict) -> list[str]:
             statements.append(
                 f"INSERT INTO {target} ({names}){overriding} VALUES ({', '.join(values)}) ON CONFLICT DO NOTHING;"
             )
-        else:
-            # Compared as text, which every type has (json has no equality operator).
-            match = " AND ".join(
-                f"t.{ident(c['attname'])}::text IS NOT DISTINCT FROM {literal(v)}"
-                for c, v in zip(columns, row, strict=True)
-            )
+            continue
+        # Compared as text, which every type has (json has no equality operator).
+        match = " AND ".join(
+            f"t.{ident(c['attname'])}::text IS NOT DISTINCT FROM {literal(v)}"
+            for c, v in zip(columns, row, strict=True)
+        )
+        if copies == 1:
             statements.append(
                 f"INSERT INTO {target} ({names}){overriding} SELECT {', '.join(values)} "
                 f"WHERE NOT EXISTS (SELECT 1 FROM {target} t WHERE {match});"
             )
-    return statements
+        else:
+            statements.append(
+                f"INSERT INTO {target} ({names}){overriding} SELECT {', '.join(values)} "
+                f"FROM generate_series(1, {copies} - (SELECT count(*) FROM {target} t WHERE {match}));"
+            )
+    return statements, sum(rows.values())
 
 
-def data_sql(conn: psycopg.Connection, tables: list[str]) -> DataSection:
-    """Idempotent inserts for every row of ``tables`` on the target behind ``conn`` (read-only).
+def data_sql(
+    conn: psycopg.Connection,
+    tables: list[str],
+    scrub: Callable[[str, str], str] | None = None,
+    title: str = "Data carried from the target (idempotent inserts)",
+    provisioned: bool = False,
+) -> DataSection:
+    """Idempotent inserts for every row of ``tables`` in the database behind ``conn`` (read-only).
+
+    ``scrub(value, where)`` rewrites each value first (key-like values become placeholders).
+    ``provisioned``: the rows come from a fresh environment; columns whose default is the time of
+    provisioning are left to that default, as the history left them to it.
 
     Raises:
         DataError: a table does not exist, is not a table, or has too many rows.
@@ -184,15 +246,16 @@ def data_sql(conn: psycopg.Connection, tables: list[str]) -> DataSection:
     section = DataSection()
     if not tables:
         return section
+    refuse_secrets(tables)
     infos: dict[str, dict] = {}
     for name in tables:
         info = _table(conn, name)
         infos[f"{info['nspname']}.{info['relname']}"] = info
     parts = []
     for name in _order(infos):
-        statements = _inserts(conn, infos[name])
-        section.rows[name] = len(statements)
+        statements, rows = _inserts(conn, infos[name], scrub, provisioned)
+        section.rows[name] = rows
         section.statements += statements
-        parts.append(f"-- {name}: {len(statements)} row(s)\n" + "".join(s + "\n" for s in statements))
-    section.sql = "--\n-- Data carried from the target (idempotent inserts)\n--\n\n" + "\n".join(parts) + "\n"
+        parts.append(f"-- {name}: {rows} row(s)\n" + "".join(s + "\n" for s in statements))
+    section.sql = f"--\n-- {title}\n--\n\n" + "\n".join(parts) + "\n"
     return section

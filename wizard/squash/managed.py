@@ -193,7 +193,8 @@ def _extensions(conn: psycopg.Connection, out: ManagedSql) -> list[str]:
             out.left_out.append(name)
             continue
         schema = rows[name]["nspname"]
-        if schema not in scope.EXCLUDED_SCHEMAS and schema not in user_schemas:
+        # WITH SCHEMA needs the schema; a managed one (pgmq) may not exist before its extension.
+        if schema not in (*scope.SYSTEM_SCHEMAS, "public") and schema not in user_schemas:
             user_schemas.add(schema)
             lines.append(f"CREATE SCHEMA IF NOT EXISTS {ident(schema)};")
         lines.append(f"CREATE EXTENSION IF NOT EXISTS {ident(name)} WITH SCHEMA {ident(schema)};")

@@ -17,10 +17,14 @@ from wizard.errors import MigrationFileError, MissingHistoryTable
 from wizard.history import remote as history
 from wizard.history.files import MigrationFile, MigrationSet, discover, load_file, skipped_version
 from wizard.inspect import inventory
-from wizard.platform.shadow import Shadow
+from wizard.platform.shadow import Shadow, default_privileges_undone
 from wizard.project.config import Config, Target
 from wizard.squash import baseline as baseline_mod
+from wizard.squash import data as data_mod
+from wizard.squash import fresh as fresh_mod
 from wizard.squash import prove as prove_mod
+from wizard.squash.carry import Carried, carry
+from wizard.squash.secrets import Redactions
 from wizard.squash.undo import set_aside
 from wizard.state import events
 from wizard.state.journal import Journal
@@ -49,11 +53,18 @@ def squash(
     shadow: Shadow,
     *,
     include_data: list[str] | None = None,
+    exclude_data: list[str] | None = None,
     rounds: int = prove_mod.DEFAULT_ROUNDS,
     progress: Callable[[str], None] | None = None,
     cancel: threading.Event | None = None,
 ) -> SquashOutcome:
-    """Generate the baseline for ``target`` (read-only ``conn``) and prove it on ``shadow``.
+    """Generate the baseline for ``target`` (read-only ``conn``) and prove it on ``shadow``, twice.
+
+    First proof: the baseline applied to a fresh database reproduces the target. Second proof
+    (:mod:`.fresh`): a fresh environment built from the new folder equals one built from the old
+    history. The old history's environment is built first, and the rows and platform state it
+    made are carried into the baseline (``exclude_data`` and ``project.exclude_data`` leave
+    tables out; ``include_data`` takes a table's rows from the target instead).
 
     Journals ``squash.generated``, then ``squash.proved`` or ``squash.proof_failed``. Each step
     is idempotent: run again after a crash, it keeps the same file and proves it again.
@@ -64,6 +75,9 @@ def squash(
             :func:`wizard.squash.baseline.generate` and :func:`wizard.squash.prove.prove`).
     """
     say = progress or (lambda _msg: None)
+    data_mod.refuse_secrets(include_data or [])
+    from_target = [qualify(t) for t in include_data or []]
+    excluded = sorted({qualify(t) for t in [*config.exclude_data, *(exclude_data or [])]})
     mset = discover(config.migrations_dir)
     if mset.errors:
         raise MigrationFileError(mset.errors[0], "fix the file, then run squash again")
@@ -85,53 +99,91 @@ def squash(
     skipped = applied_skipped(conn, mset.skipped_sql or archived_skipped(config))
     existing = previous[-1] if previous else None
     made_for = baseline_mod.generated_for(existing.path) if existing else None
-    if existing is not None and (not superseded or made_for != target.name):
-        # One baseline per project: made from the rehearsal target, adopted by the next one if it proves there.
-        history = superseded or archived_files(config)
-        say(f"proving the existing baseline {existing.filename} against {target.name}")
-        proof = prove_mod.prove(existing.path, snap, history, shadow, rounds=rounds, progress=say, cancel=cancel)
-        if proof.proved:
-            made = baseline_mod.adopt(config, target, identity, snap, existing, history, journal, skipped)
-            record = prove_mod.record(journal, proof, baseline_mod.relative(config, made.path), made.version)
-            return SquashOutcome(made, proof, snap, record)
-        if not superseded:
-            raise baseline_mod.NothingToConsolidate(
-                f"the baseline {existing.filename} (generated from {made_for or 'another target'}) does not "
-                f"reproduce target {target.name} ({proof.reason}), and the files it replaces are archived",
-                f"roll back the archive (`consolidate rollback archive --target {made_for or 'TARGET'}`), "
-                "then squash again",
+    history_files = superseded or archived_files(config)
+    with fresh_mod.history_environment(
+        history_shadow(shadow, history_files), shadow, history_files, say, cancel
+    ) as old_env:
+        if existing is not None and (not superseded or made_for != target.name):
+            # One baseline per project: made from the rehearsal target, adopted by the next one if it proves there.
+            say(f"proving the existing baseline {existing.filename} against {target.name}")
+            proof = prove_mod.prove(
+                existing.path, snap, history_files, shadow, rounds=rounds, progress=say, cancel=cancel
             )
-        say(f"the existing baseline does not reproduce {target.name}: generating one from {target.name}")
-    made = baseline_mod.generate(
-        config,
-        target,
-        conn,
-        dsn,
-        identity,
-        snap,
-        mset,
-        journal,
-        include_data,
-        progress=say,
-        cancel=cancel,
-        skipped=skipped,
-    )
-    try:
-        proof = prove_mod.prove(
-            made.path,
+            if proof.matches_target:
+                proof.fresh = fresh_mod.prove_fresh(
+                    old_env,
+                    existing.path,
+                    shadow,
+                    snap,
+                    excluded=excluded,
+                    from_target=from_target,
+                    progress=say,
+                    cancel=cancel,
+                )
+            if proof.proved:
+                made = baseline_mod.adopt(config, target, identity, snap, existing, history_files, journal, skipped)
+                record = prove_mod.record(journal, proof, baseline_mod.relative(config, made.path), made.version)
+                return SquashOutcome(made, proof, snap, record)
+            if not superseded:
+                raise baseline_mod.NothingToConsolidate(
+                    f"the baseline {existing.filename} (generated from {made_for or 'another target'}) does not "
+                    f"reproduce target {target.name} ({proof.reason}), and the files it replaces are archived",
+                    f"roll back the archive (`consolidate rollback archive --target {made_for or 'TARGET'}`), "
+                    "then squash again",
+                )
+            say(f"the existing baseline does not hold for {target.name} ({proof.reason}): generating one from it")
+
+        def carried(redactions: Redactions) -> Carried:
+            if old_env.dsn is None or old_env.env is None:
+                return Carried()
+            out = carry(
+                old_env.dsn, old_env.env, old_env.written, redactions, excluded=excluded, from_target=from_target
+            )
+            for table in old_env.side_effects:
+                out.not_carried[table] = "written by the platform's own triggers while the history ran, by no statement"
+            return out
+
+        made = baseline_mod.generate(
+            config,
+            target,
+            conn,
+            dsn,
+            identity,
             snap,
-            made.superseded,
-            shadow,
-            data_rows=made.data.rows,
-            data_statements=made.data.statements,
-            rounds=rounds,
+            mset,
+            journal,
+            include_data,
             progress=say,
             cancel=cancel,
+            carry=carried,
+            skipped=skipped,
         )
-    except BaseException:
-        if made.path.exists():
-            set_aside(config, target.name, made.path)  # never proved: it must not stay where `db push` runs it
-        raise
+        try:
+            proof = prove_mod.prove(
+                made.path,
+                snap,
+                made.superseded,
+                shadow,
+                data_rows=made.rows,
+                data_statements=made.data.statements + made.carried.statements,
+                rounds=rounds,
+                progress=say,
+                cancel=cancel,
+            )
+            proof.fresh = fresh_mod.prove_fresh(
+                old_env,
+                made.path,
+                shadow,
+                snap,
+                excluded=excluded,
+                from_target=from_target,
+                progress=say,
+                cancel=cancel,
+            )
+        except BaseException:
+            if made.path.exists():
+                set_aside(config, target.name, made.path)  # never proved: it must not stay where `db push` runs it
+            raise
     extra = {}
     if not proof.proved and made.path.exists():
         # Nothing unproved stays in the migrations folder: the next `supabase db push` would run it.
@@ -140,6 +192,19 @@ def squash(
         say(f"the baseline failed its proof: moved out of the migrations folder to {extra['set_aside']}")
     record = prove_mod.record(journal, proof, baseline_mod.relative(config, made.path), made.version, **extra)
     return SquashOutcome(made, proof, snap, record)
+
+
+def qualify(name: str) -> str:
+    """``schema.table`` for a table named with or without its schema (``public`` by default)."""
+    return "{}.{}".format(*data_mod.split_name(name))
+
+
+def history_shadow(shadow: Shadow, files: list[MigrationFile]) -> Shadow:
+    """``shadow`` with the default privileges the history started from (as drift replays it)."""
+    if shadow.platform is None:
+        return shadow
+    statements = [(s.node, s.text) for f in files for s in f.statements]
+    return shadow.mirroring(shadow.platform, shadow.skip, default_privileges_undone(statements))
 
 
 def ensure_phase1(

@@ -31,7 +31,9 @@ from wizard.parity.diff import ParityResult, compare
 from wizard.platform.shadow import Shadow
 from wizard.squash.data import split_name
 from wizard.squash.dump import Cancelled
+from wizard.squash.fresh import FreshProof
 from wizard.squash.managed import SUPABASE_INTERNAL_EXTENSIONS
+from wizard.squash.secrets import redact_snapshot
 from wizard.state import events
 from wizard.state.journal import Journal
 
@@ -104,15 +106,22 @@ class Proof:
     history: Provisioning
     baseline: Provisioning
     excluded: list[str] = field(default_factory=list)
+    fresh: FreshProof | None = None  # the second proof (fresh environments), attached by the phase
 
     @property
-    def proved(self) -> bool:
+    def matches_target(self) -> bool:
+        """The first proof: the baseline applies and reproduces the target."""
         return (
             self.apply_failure is None
             and self.parity is not None
             and self.parity.identical
             and all(d.ok for d in self.data)
         )
+
+    @property
+    def proved(self) -> bool:
+        """Both proofs hold."""
+        return self.matches_target and self.fresh is not None and self.fresh.ok
 
     @property
     def reason(self) -> str:
@@ -127,7 +136,11 @@ class Proof:
         bad = [d for d in self.data if not d.ok]
         if bad:
             d = bad[0]
-            return f"rows of {d.table}: {d.expected} on the target, {d.applied} applied, {d.reapplied} re-applied"
+            return f"rows of {d.table}: {d.expected} expected, {d.applied} applied, {d.reapplied} re-applied"
+        if self.fresh is None:
+            return "the fresh environments were not compared"
+        if not self.fresh.ok:
+            return self.fresh.reason
         return ""
 
     @property
@@ -154,18 +167,13 @@ class Proof:
             "parity": self.parity.to_dict() if self.parity else None,
             "excluded_from_comparison": self.excluded,
             "data": {d.table: d.to_dict() for d in self.data},
+            "fresh": self.fresh.to_dict() if self.fresh is not None else None,
             "provisioning": {
                 "history": self.history.to_dict(),
                 "baseline": self.baseline.to_dict(),
                 "speedup": round(speedup, 2) if speedup is not None else None,
             },
         }
-
-
-def _without(snap: Snapshot, keys: set[tuple[str, str]]) -> Snapshot:
-    return Snapshot(
-        {k: v for k, v in snap.objects.items() if k not in keys}, snap.server_version, snap.server_version_num
-    )
 
 
 def _count(dsn: str, table: str) -> int:
@@ -241,7 +249,10 @@ def prove(
                 for check in checks:
                     check.reapplied = _count(dsn, check.table)
                 say("comparing with the target")
-                parity = compare(_without(target, excluded), _without(applied, excluded), TARGET_LABEL, BASELINE_LABEL)
+                # Key-like values are placeholders in the baseline: both sides are compared redacted alike.
+                parity = compare(
+                    redact_snapshot(target, excluded), redact_snapshot(applied, excluded), TARGET_LABEL, BASELINE_LABEL
+                )
             else:
                 apply_failure = result.failure.describe() if result.failure else "cancelled"
                 baseline_time.failure = apply_failure
