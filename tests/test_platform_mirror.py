@@ -260,3 +260,41 @@ def test_toc_reads_multi_word_entry_kinds() -> None:
         ("FK CONSTRAINT", "public"),
         ("TABLE", "auth"),
     ]
+
+
+@pytest.mark.second_server
+def test_generated_standins_keep_the_working_bodies_of_c_functions(second_shadow: Shadow, make_project) -> None:
+    """The older server's real (C) uuid-ossp and pgcrypto: the stand-ins' SQL bodies and their helpers replay."""
+    history = {
+        "20240101000000_ids.sql": """
+            create table public.things (
+              name text primary key,
+              stable_id uuid not null default extensions.uuid_generate_v5(extensions.uuid_ns_url(), 'x'),
+              digest bytea
+            );
+            insert into public.things (name, digest)
+              values ('a', extensions.digest('a', 'sha1')), ('b', extensions.digest('b'::bytea, 'sha1'));
+            update public.things set stable_id = extensions.uuid_generate_v3(extensions.uuid_ns_dns(), name);
+        """
+    }
+    with second_shadow.scratch("c_standins", bootstrap=False) as dsn:
+        run_sql(
+            dsn,
+            'create schema extensions; create extension "uuid-ossp" with schema extensions;'
+            "create extension pgcrypto with schema extensions;",
+        )
+        with psycopg.connect(dsn) as conn:
+            languages = conn.execute(
+                "select distinct l.lanname from pg_proc p join pg_language l on l.oid = p.prolang"
+                " where p.proname in ('uuid_generate_v5', 'digest')"
+            ).fetchall()
+            assert languages == [("c",)]  # the real extensions: the stand-ins must supply working bodies
+            for text in history.values():
+                conn.execute(textwrap.dedent(text))
+            conn.commit()
+        root = make_project(dsn, history)
+        code, out = _cli("drift", "--project", str(root), "--json")
+        report = json.loads(out[out.index("{") :])
+        assert report["replay"]["ok"], report["replay"]["failure"]
+        assert code == 0, out
+        assert report["parity"]["identical"], report["parity"]["differences"]

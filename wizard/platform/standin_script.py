@@ -390,6 +390,10 @@ def _grants(privileges: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+#: Functions of a hand-written stand-in that only its other functions call.
+HELPER_PREFIX = "_cw_"
+
+
 def _overlay_statements(ext: str, c_members: set[tuple[str, int]]) -> list[str]:
     """Working SQL bodies from the hand-written stand-in for C functions of ``ext``, each guarded."""
     import pglast  # here, not at the top: importing pglast slows every command's start-up (bench/startup.py)
@@ -403,7 +407,7 @@ def _overlay_statements(ext: str, c_members: set[tuple[str, int]]) -> list[str]:
         statements = pglast.split(source)
     except pglast.parser.ParseError:
         return []
-    out = []
+    helpers, out = [], []
     for statement in statements:
         try:
             node = pglast.parse_sql(statement)[0].stmt
@@ -415,12 +419,14 @@ def _overlay_statements(ext: str, c_members: set[tuple[str, int]]) -> list[str]:
         name = node.funcname[-1].sval
         modes = [getattr(p.mode, "name", str(p.mode)) for p in node.parameters or ()]
         inputs = [m for m in modes if m not in ("FUNC_PARAM_OUT", "FUNC_PARAM_TABLE")]
-        if (name, len(inputs)) not in c_members:
+        # The working bodies call the stand-in's own helpers (``_cw_*``, e.g. SHA-1 in SQL): they come first.
+        helper = name.startswith(HELPER_PREFIX)
+        if not helper and (name, len(inputs)) not in c_members:
             continue
         body = re.sub(r"^\s*CREATE\s+(OR\s+REPLACE\s+)?", "CREATE OR REPLACE ", statement, count=1, flags=re.I)
         body = body.replace(_EXTSCHEMA, "@extschema@")
-        out.append(_guarded(body))
-    return out
+        (helpers if helper else out).append(_guarded(body))
+    return helpers + out if out else []
 
 
 def generate(conn: psycopg.Connection, name: str) -> GeneratedStandin:
