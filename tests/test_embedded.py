@@ -98,3 +98,29 @@ def test_a_planted_symlink_is_refused_with_one_line_and_nothing_outside_changes(
     assert "\n" not in str(exc.value)
     assert _tree(victim) == before
     assert os.path.islink(link)
+
+
+PROBE = """
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+try:
+    s.connect(sys.argv[1])
+except PermissionError:
+    print("denied")
+else:
+    print("connected")
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not Path("/usr/bin/python3").exists(), reason="needs root to be another user")
+def test_another_os_user_cannot_reach_the_servers_socket(server: embedded.EmbeddedServer) -> None:
+    (sock,) = [p for p in server.socket_dir.glob(".s.PGSQL.*") if p.suffix != ".lock"]
+    as_root = subprocess.run(["/usr/bin/python3", "-c", PROBE, str(sock)], capture_output=True, text=True, timeout=60)
+    assert as_root.stdout.strip() == "connected"  # the probe works: the socket is there and answers
+    other = subprocess.run(
+        ["runuser", "-u", "nobody", "--", "/usr/bin/python3", "-c", PROBE, str(sock)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert other.stdout.strip() == "denied", other.stdout + other.stderr
