@@ -108,7 +108,9 @@ class BackupRecord:
     """A ``backup.taken`` journal record.
 
     Attributes:
-        path: The dump, relative to the project root.
+        path: The dump (a file, or a directory for the directory format), relative to the project root.
+        size: The file's size, or the total of the directory's files.
+        sha256: The file's sha256, or the directory's set checksum (:func:`wizard.backup.dumpdir.set_checksum`).
         identity: The target's :class:`~wizard.db.connect.Identity` at backup time, as a dict.
         row_counts: Exact rows per table in the dumped snapshot.
     """
@@ -129,6 +131,9 @@ class BackupRecord:
     started_at: str
     finished_at: str
     platform: str | None = None  # the target's platform layer at backup time (JSON), relative to the project
+    format: str = "custom"  # or "directory" (pg_dump -Fd): then ``sha256`` is the set's checksum
+    files: dict[str, dict[str, Any]] | None = None  # a directory's files: {name: {size, sha256}}
+    jobs: int = 1  # pg_dump's parallel jobs
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @classmethod
