@@ -175,7 +175,7 @@ def test_verification_refuses_before_starting_when_the_restore_cannot_fit(
 
 
 def test_backup_table_rejects_bad_values(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="backup.verify_reserve_mb must be a number"):
+    with pytest.raises(ConfigError, match=r"backup\.verify_reserve_mb must be a number"):
         config_mod.from_dict(tmp_path, {"backup": {"verify_reserve_mb": "lots"}})
     with pytest.raises(ConfigError, match=r"unknown key\(s\) in \[backup\]: jobz"):
         config_mod.from_dict(tmp_path, {"backup": {"jobz": 2}})
