@@ -62,7 +62,7 @@ def dir_backup(fresh_db: str, make_project) -> DirBackup:
     return DirBackup(root, fresh_db, journal, BackupRecord.from_event(journal.last(TAKEN)))
 
 
-def test_directory_backup_verifies_with_a_parallel_restore(dir_backup: DirBackup) -> None:
+def test_directory_backup_verifies_with_a_parallel_restore(dir_backup: DirBackup, shadow: Shadow) -> None:
     record, path = dir_backup.record, dir_backup.path
     assert record.format == "directory" and record.jobs == 2
     assert path.is_dir() and path.name.endswith(".dumpdir")
@@ -86,6 +86,8 @@ def test_directory_backup_verifies_with_a_parallel_restore(dir_backup: DirBackup
     assert steps["list"]["format"] == "DIRECTORY"
     assert steps["checksum"]["files"] == len(record.files)
     assert steps["restore"]["jobs"] >= 2 and steps["restore"]["platform"]
+    # the room was measured where the [shadow] server (the session's) keeps its data
+    assert steps["restore"]["space"]["data_directory"] == str(shadow.data_directory())
     assert steps["restore"]["space"]["free_bytes"] >= steps["restore"]["space"]["needed_bytes"]
     assert steps["match"]["rows"] == record.total_rows
     assert dir_backup.gate_reason() == ""
@@ -181,3 +183,19 @@ def test_backup_table_rejects_bad_values(tmp_path: Path) -> None:
         config_mod.from_dict(tmp_path, {"backup": {"jobz": 2}})
     cfg = config_mod.from_dict(tmp_path, {"backup": {"directory_format_above_mb": 10}})
     assert cfg.backup.directory_format_above_mb == 10 and cfg.backup.verify_reserve_mb == 256
+
+
+def test_prune_removes_an_old_directory_backup_whole(dir_backup: DirBackup) -> None:
+    assert dir_backup.verify() == 0
+    assert main(["backup", "--project", str(dir_backup.root), "--jobs", "2"]) == 0  # newer, not verified
+    assert main(["backup", "--project", str(dir_backup.root), "--jobs", "2"]) == 0
+    older = dir_backup.path
+    backups = dir_backup.path.parent
+    assert len([p for p in backups.iterdir() if p.name.endswith(".dumpdir")]) == 3
+    assert main(["prune-backups", "--project", str(dir_backup.root), "--keep", "1"]) == 0
+    left = sorted(p.name for p in backups.iterdir() if p.name != ".lock")
+    # the verified one stays (the gate relies on it), the newest stays (keep 1), the middle one is gone whole
+    assert older.name in left and len(left) == 2 and not any(n.startswith(".") for n in left)
+    pruned = dir_backup.journal.last("backup.pruned")
+    assert pruned["path"].endswith(".dumpdir") and pruned["path"] != dir_backup.record.path
+    assert dir_backup.gate_reason() == ""
