@@ -21,8 +21,8 @@ only the journal, the file and the shadow server, so it works when the target is
 from __future__ import annotations
 
 import contextlib
+import os
 import re
-import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -237,9 +237,7 @@ def _step_list(record: BackupRecord, path: Path, context: dict[str, Any]) -> Ste
     dumped_by = record.pg_dump.get("version", "0")
     tool = tools.find("pg_restore", int(dumped_by.split(".")[0]), purpose=f"the pg_dump {dumped_by} that wrote it")
     context["pg_restore"] = tool
-    proc = subprocess.run(
-        [str(tool.path), "--list", str(path)], capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL
-    )
+    proc = tools.capture([str(tool.path), "--list", str(path)], dict(os.environ))  # dies with us
     if proc.returncode != 0:
         error = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}"
         raise _StepFailed(f"pg_restore --list cannot read the archive: {error}", pg_restore=tool.to_dict())
