@@ -16,7 +16,7 @@ from rich.table import Table
 
 from wizard.backup import BackupProgress, VerifyProgress, evaluate, take_backup, verify_backup
 from wizard.backup.files import human_bytes
-from wizard.backup.take import DUMP_JOBS
+from wizard.backup.take import DUMP_JOBS, FORMATS
 from wizard.backup.verify import DEFAULT_JOBS
 from wizard.commands.common import open_target, print_json
 from wizard.commands.options import add_project_options
@@ -30,7 +30,7 @@ def arguments(p: argparse.ArgumentParser) -> None:
     add_project_options(p)
     p.add_argument(
         "--format",
-        choices=("auto", "custom", "directory"),
+        choices=("auto", *FORMATS),
         default="auto",
         help="custom: one file; directory: pg_dump -Fd with parallel jobs; auto (default): directory for targets "
         "of [backup] directory_format_above_mb (1024) or more",
