@@ -200,7 +200,7 @@ def verify_backup(
         ("list", lambda: _step_list(record, path, context)),
         ("checksum", lambda: _step_checksum(record, path, say, jobs)),
         ("restore", lambda: _step_restore(shadow, record, path, context, jobs, say, cancel)),
-        ("match", lambda: _step_match(record, context, say)),
+        ("match", lambda: _step_match(record, context, say, jobs)),
     ]
     if record.format == "directory":
         # Every file is checked before pg_restore reads any: a bad one is named, not reported as unreadable.
@@ -468,10 +468,17 @@ def _restore_on_platform(
     return StepResult("restore", True, summary, evidence)
 
 
-def _step_match(record: BackupRecord, context: dict[str, Any], say: Callable[[VerifyProgress], None]) -> StepResult:
+def _step_match(
+    record: BackupRecord, context: dict[str, Any], say: Callable[[VerifyProgress], None], jobs: int = 1
+) -> StepResult:
     with open_session(context["scratch_dsn"]) as conn:
         conn.execute("SET statement_timeout = 0")
-        restored = measure(conn, on_table=lambda name, i, n: say(VerifyProgress("match", f"counting {name}", i, n)))
+        restored = measure(
+            conn,
+            on_table=lambda name, i, n: say(VerifyProgress("match", f"counting {name}", i, n)),
+            dsn=context["scratch_dsn"],
+            jobs=jobs,
+        )
     problems = differences(record, restored)
     neutral = _version_neutral(record, context, problems)
     if neutral:
