@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import signal
@@ -82,11 +83,22 @@ def test_cancel_event_stops_pg_dump(big_db: str, make_project) -> None:
     assert journal.last(TAKEN) is None
 
 
-def test_ctrl_c_on_the_cli_removes_the_partial_file(big_db: str, make_project) -> None:
+def _partial_bytes(directory: Path) -> int:
+    """Bytes pg_dump has written so far into the partial file, or the files of the partial directory."""
+    total = 0
+    for partial in directory.glob(".*.partial") if directory.exists() else []:
+        with contextlib.suppress(OSError):
+            paths = list(partial.iterdir()) if partial.is_dir() else [partial]
+            total += sum(p.stat().st_size for p in paths)
+    return total
+
+
+@pytest.mark.parametrize("dump_format", ["custom", "directory"])
+def test_ctrl_c_on_the_cli_removes_the_partial_file(big_db: str, make_project, dump_format: str) -> None:
     root = make_project(big_db)
     directory = root / ".consolidate" / "backups" / "staging"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "wizard.cli", "backup", "--project", str(root), "--json"],
+        [sys.executable, "-m", "wizard.cli", "backup", "--project", str(root), "--json", f"--format={dump_format}"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -94,8 +106,7 @@ def test_ctrl_c_on_the_cli_removes_the_partial_file(big_db: str, make_project) -
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            partial = list(directory.glob(".*.partial")) if directory.exists() else []
-            if partial and partial[0].stat().st_size > 256 * 1024:
+            if _partial_bytes(directory) > 256 * 1024:
                 break
             assert proc.poll() is None, proc.communicate()
             time.sleep(0.02)
@@ -114,3 +125,31 @@ def test_ctrl_c_on_the_cli_removes_the_partial_file(big_db: str, make_project) -
     time.sleep(0.2)
     ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
     assert str(directory) not in ps
+
+
+def test_a_killed_tool_takes_its_parallel_pg_dump_with_it(big_db: str, make_project) -> None:
+    """kill -9 of the tool mid-dump: pg_dump and its workers exit; the next backup removes the partial directory."""
+    root = make_project(big_db)
+    directory = root / ".consolidate" / "backups" / "staging"
+    argv = [sys.executable, "-m", "wizard.cli", "backup", "--project", str(root), "--json", "--format=directory"]
+    proc = subprocess.Popen([*argv, "--jobs=2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while _partial_bytes(directory) <= 256 * 1024:
+            assert proc.poll() is None and time.monotonic() < deadline, "pg_dump never started writing"
+            time.sleep(0.02)
+        proc.kill()
+        proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    deadline = time.monotonic() + 20
+    while str(directory) in subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout:
+        assert time.monotonic() < deadline, "pg_dump outlived the tool"
+        time.sleep(0.1)
+    assert [p.name for p in directory.glob(".*.partial")], "the killed run left its partial directory"
+    assert Journal.for_target(root / ".consolidate", "staging").last(TAKEN) is None
+    # the next backup clears what the killed one left, and a partial directory never counted as a backup
+    subprocess.run([*argv, "--jobs=2"], check=True, capture_output=True)
+    left = _leftovers(root)
+    assert len(left) == 1 and left[0].endswith(".dumpdir") and not left[0].startswith(".")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +20,7 @@ import psycopg
 from psycopg import sql
 
 from wizard.catalog import snapshot
-from wizard.db.connect import scalar
+from wizard.db.connect import open_session, scalar
 from wizard.inspect.inventory import Cancelled, Inventory
 from wizard.state.journal import Journal
 
@@ -69,6 +70,48 @@ def count_rows(
     return counts
 
 
+def count_rows_in_parallel(
+    dsn: str,
+    tables: list[tuple[str, str]],
+    jobs: int,
+    cancel: threading.Event | None = None,
+    on_table: Callable[[str, int, int], None] | None = None,
+) -> dict[str, int]:
+    """:func:`count_rows` over ``jobs`` sessions at once, largest tables first.
+
+    Only for a database nobody writes meanwhile (a restored copy): the sessions do not share a snapshot.
+    """
+    with open_session(dsn) as conn:
+        sizes: dict[str, int] = dict(
+            conn.execute(
+                "SELECT n.nspname || '.' || c.relname, pg_relation_size(c.oid) FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r'"
+            ).fetchall()
+        )
+    ordered = sorted(tables, key=lambda t: -int(sizes.get(f"{t[0]}.{t[1]}", 0)))
+    queue = list(reversed(ordered))
+    lock = threading.Lock()
+    counts: dict[str, int] = {}
+
+    def worker() -> None:
+        with open_session(dsn) as conn:
+            conn.execute("SET statement_timeout = 0")
+            while True:
+                with lock:
+                    if not queue:
+                        return
+                    table = queue.pop()
+                    position = len(tables) - len(queue)
+                if on_table:
+                    on_table(f"{table[0]}.{table[1]}", position, len(tables))
+                counts.update(count_rows(conn, [table], cancel))
+
+    with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(tables))), thread_name_prefix="count-rows") as pool:
+        for future in [pool.submit(worker) for _ in range(max(1, min(jobs, len(tables))))]:
+            future.result()
+    return {f"{s}.{t}": counts[f"{s}.{t}"] for s, t in tables}
+
+
 @dataclass
 class Measurement:
     """A database's schema and data, as a backup must reproduce them."""
@@ -88,10 +131,24 @@ def measure(
     tables: list[tuple[str, str]] | None = None,
     cancel: threading.Event | None = None,
     on_table: Callable[[str, int, int], None] | None = None,
+    *,
+    dsn: str | None = None,
+    jobs: int = 1,
 ) -> Measurement:
-    """Schema snapshot fingerprint, inventory counts, row counts and large objects of ``conn``'s database."""
-    snap = snapshot(conn)
-    counts = count_rows(conn, data_tables(conn) if tables is None else tables, cancel, on_table)
+    """Schema snapshot fingerprint, inventory counts, row counts and large objects of ``conn``'s database.
+
+    With ``dsn`` (of the same database) and ``jobs`` > 1, rows are counted over that many sessions of
+    their own while ``conn`` reads the catalog: only for a database nobody writes meanwhile (a restored copy).
+    """
+    tables = data_tables(conn) if tables is None else tables
+    if dsn is not None and jobs > 1:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="count-rows") as pool:
+            counting = pool.submit(count_rows_in_parallel, dsn, tables, jobs, cancel, on_table)
+            snap = snapshot(conn)
+            counts = counting.result()
+    else:
+        snap = snapshot(conn)
+        counts = count_rows(conn, tables, cancel, on_table)
     user_tables = {t.name for t in snap.of_kind("table") if t.details.get("relkind") == "r"}
     inv = Inventory(snap, {name: n for name, n in counts.items() if name in user_tables})
     large_objects = scalar(conn.execute("SELECT count(*) FROM pg_largeobject_metadata"))
@@ -108,7 +165,9 @@ class BackupRecord:
     """A ``backup.taken`` journal record.
 
     Attributes:
-        path: The dump, relative to the project root.
+        path: The dump (a file, or a directory for the directory format), relative to the project root.
+        size: The file's size, or the total of the directory's files.
+        sha256: The file's sha256, or the directory's set checksum (:func:`wizard.backup.dumpdir.set_checksum`).
         identity: The target's :class:`~wizard.db.connect.Identity` at backup time, as a dict.
         row_counts: Exact rows per table in the dumped snapshot.
     """
@@ -129,6 +188,9 @@ class BackupRecord:
     started_at: str
     finished_at: str
     platform: str | None = None  # the target's platform layer at backup time (JSON), relative to the project
+    format: str = "custom"  # or "directory" (pg_dump -Fd): then ``sha256`` is the set's checksum
+    files: dict[str, dict[str, Any]] | None = None  # a directory's files: {name: {size, sha256}}
+    jobs: int = 1  # pg_dump's parallel jobs
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @classmethod

@@ -1,8 +1,9 @@
 """Backup files on disk: where they live, their names, hashes, and the per-target lock.
 
 Backups live in ``.consolidate/backups/<target>/`` (mode 0700), each file mode 0600.
-pg_dump writes to a hidden ``.<name>.partial`` file that is renamed to ``<name>`` only
-after pg_dump exits 0, so a file ending in ``.dump`` is always a complete dump.
+pg_dump writes to a hidden ``.<name>.partial`` file (or directory) that is renamed to
+``<name>`` only after pg_dump exits 0 and everything is fsynced, so a file ending in ``.dump``
+(or a directory ending in ``.dumpdir``) is always a complete dump.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import fcntl
 import hashlib
 import os
 import re
+import shutil
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -22,6 +24,8 @@ from wizard.backup.errors import BackupError
 from wizard.state.journal import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, fsync_path, private_dir
 
 PARTIAL_SUFFIX = ".partial"
+#: A complete directory-format backup (``pg_dump -Fd``) ends in this; a custom-format file in ``.dump``.
+DIR_SUFFIX = ".dumpdir"
 _CHUNK = 1 << 20
 # (dev, ino, size, mtime_ns, ctime_ns) -> sha256, only for files that had been quiet for a while when hashed.
 _HASHES: dict[tuple[int, int, int, int, int], str] = {}
@@ -67,16 +71,32 @@ def refuse_if_tracked(project_root: Path, path: Path) -> None:
 
 
 def dump_files(directory: Path) -> list[Path]:
-    """The complete dumps in a target's backup directory, oldest name first."""
+    """The complete dumps (files and directories) in a target's backup directory, oldest name first."""
     if not directory.is_dir():
         return []
-    return sorted(p for p in directory.glob("*.dump") if p.is_file())
+    found = [p for p in directory.glob("*.dump") if p.is_file()]
+    found += [p for p in directory.glob(f"*{DIR_SUFFIX}") if p.is_dir() and not p.is_symlink()]
+    return sorted(found)
 
 
-def dump_name(database: str, when: datetime) -> str:
-    """``<db>_pre_consolidation_<UTC timestamp>.dump``, safe as a file name."""
+def is_dump(path: Path) -> bool:
+    """A complete dump: a ``.dump`` file or a ``.dumpdir`` directory."""
+    if path.name.endswith(DIR_SUFFIX):
+        return path.is_dir() and not path.is_symlink()
+    return path.is_file()
+
+
+def size_on_disk(path: Path) -> int:
+    """A dump's size: the file's, or the total of a directory's files."""
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.iterdir() if p.is_file())
+    return path.stat().st_size
+
+
+def dump_name(database: str, when: datetime, suffix: str = ".dump") -> str:
+    """``<db>_pre_consolidation_<UTC timestamp>.dump`` (or ``suffix``), safe as a file name."""
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", database).strip(".") or "database"
-    return f"{safe}_pre_consolidation_{when.strftime('%Y%m%dT%H%M%SZ')}.dump"
+    return f"{safe}_pre_consolidation_{when.strftime('%Y%m%dT%H%M%SZ')}{suffix}"
 
 
 def partial_path(final: Path) -> Path:
@@ -119,11 +139,19 @@ def sha256_file(path: Path, *, use_cache: bool = True, on_bytes: Callable[[int],
     return value
 
 
+def remove_partial(path: Path) -> None:
+    """Delete a partial dump, a file or a directory."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
 def remove_stale_partials(directory: Path) -> list[Path]:
-    """Delete partial files left by a killed process (call only while holding :func:`locked`)."""
+    """Delete partial files and directories left by a killed process (call only while holding :func:`locked`)."""
     removed = []
     for path in directory.glob(f".*{PARTIAL_SUFFIX}"):
-        path.unlink(missing_ok=True)
+        remove_partial(path)
         removed.append(path)
     return removed
 

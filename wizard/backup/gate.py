@@ -4,7 +4,7 @@ The gate holds for a target when its newest verified backup:
 
 1. was taken from this very database (recorded ``system_identifier`` and database oid);
 2. passed verification (:mod:`wizard.backup.verify`), and no later verification of it failed;
-3. still exists with the size and sha256 recorded when it was taken;
+3. still exists with the size and sha256 recorded when it was taken (every file of a directory backup);
 4. was taken while the target had the schema it has now (schema fingerprint);
 5. is younger than ``max_age`` (24 hours by default).
 
@@ -20,7 +20,7 @@ from typing import Any
 
 import psycopg
 
-from wizard.backup import files
+from wizard.backup import dumpdir
 from wizard.backup.evidence import VERIFIED, BackupRecord, backups, verifications
 from wizard.catalog import snapshot
 from wizard.db.connect import Identity, same_database
@@ -123,16 +123,19 @@ def check_verified_backup(
             **evidence,
         )
     path = record.file(project_root)
-    if not path.exists():
+    current = dumpdir.on_disk(path)
+    if current is None:
         return fail(f"backup file {record.path} no longer exists", **evidence)
-    size = path.stat().st_size
+    size, digest = current
+    if record.files is not None and (size, digest) != (record.size, record.sha256):
+        which = dumpdir.first_difference(path, dumpdir.from_record(record.files), dumpdir.measure(path))
+        return fail(f"backup {record.path}: {which or 'its files changed'}", current_sha256=digest, **evidence)
     if size != record.size:
         return fail(
             f"backup file {record.path} is {size} bytes, not the {record.size} recorded: it was truncated or changed",
             size=size,
             **evidence,
         )
-    digest = files.sha256_file(path)
     if digest != record.sha256:
         return fail(
             f"backup file {record.path} has sha256 {digest[:12]}…, not the {record.sha256[:12]}… recorded: "

@@ -51,7 +51,7 @@ class BackupUsage:
 def usage(config: Config, target: Target) -> BackupUsage:
     """The target's backup directory and its dumps (nothing is created)."""
     directory = config.state_dir / "backups" / target.name
-    found = [(os.path.relpath(p, config.root), p.stat().st_size) for p in files.dump_files(directory)]
+    found = [(os.path.relpath(p, config.root), files.size_on_disk(p)) for p in files.dump_files(directory)]
     return BackupUsage(os.path.relpath(directory, config.root), found)
 
 
@@ -97,7 +97,7 @@ def plan_prune(
     """
     now = now or datetime.now(UTC)
     kept = protected(journal, project_root)
-    on_disk = [r for r in reversed(backups(journal)) if r.file(project_root).is_file()]
+    on_disk = [r for r in reversed(backups(journal)) if files.is_dump(r.file(project_root))]
     decisions = []
     for rank, record in enumerate(on_disk):
         age = now - record.taken_at
@@ -121,9 +121,16 @@ def prune(config: Config, target: Target, journal: Journal, decisions: list[Prun
         for decision in decisions:
             record = decision.record
             path = record.file(config.root)
-            if not decision.remove or record.path in still or not path.is_file():
+            if not decision.remove or record.path in still or not files.is_dump(path):
                 continue
-            path.unlink()
+            if path.is_dir():
+                # Renamed first: a directory half removed must never look like a complete backup.
+                doomed = files.partial_path(path)
+                os.rename(path, doomed)
+                files.fsync_dir(path.parent)
+                files.remove_partial(doomed)
+            else:
+                path.unlink()
             files.fsync_dir(path.parent)
             removed.append(
                 journal.append(

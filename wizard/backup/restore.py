@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wizard.backup import files
+from wizard.backup import dumpdir
 from wizard.backup.errors import BackupError, NoBackup
 from wizard.backup.evidence import VERIFIED, BackupRecord, backups, measure, verifications
 from wizard.backup.verify import differences
@@ -89,7 +89,7 @@ def restorable_backup(journal: Journal, project_root: Path) -> BackupRecord:
         if not outcomes or outcomes[-1]["event"] != VERIFIED:
             continue
         path = record.file(project_root)
-        if path.exists() and path.stat().st_size == record.size and files.sha256_file(path) == record.sha256:
+        if dumpdir.on_disk(path) == (record.size, record.sha256):
             return record
     raise NoBackup(
         "no verified backup of this target is intact on disk",

@@ -1,4 +1,8 @@
-"""Take a full ``pg_dump --format=custom`` backup of a target, with the evidence to verify it later.
+"""Take a full backup of a target with pg_dump, with the evidence to verify it later.
+
+Small targets go into one custom-format file (``--format=custom``, written by one process);
+targets of ``[backup] directory_format_above_mb`` or more into a directory (``--format=directory
+--jobs=N``, N from the CPUs available), whose files are each hashed (:mod:`wizard.backup.dumpdir`).
 
 The dump and the evidence come from the same instant: our read-only session opens a
 REPEATABLE READ transaction, exports its snapshot, and pg_dump dumps that snapshot
@@ -9,6 +13,7 @@ evidence still describes exactly what the dump holds.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import re
@@ -24,14 +29,14 @@ from typing import TypedDict
 import psycopg
 from psycopg import conninfo
 
-from wizard.backup import files
+from wizard.backup import dumpdir, files
 from wizard.backup.errors import BackupError, BackupInterrupted, ToolInterrupted
 from wizard.backup.evidence import TAKEN, BackupRecord, Measurement, data_tables, measure
 from wizard.db.connect import Identity, scalar
 from wizard.db.dsn import redact_text
 from wizard.platform import mirror, tools
 from wizard.project.config import Config, Target
-from wizard.state.journal import Journal, private_dir, utc_now
+from wizard.state.journal import PRIVATE_DIR_MODE, Journal, private_dir, utc_now
 
 #: Refuse a backup unless the free space is at least this multiple of ``pg_database_size``.
 #: A custom-format dump is compressed and leaves indexes out, so it is usually far smaller
@@ -39,6 +44,9 @@ from wizard.state.journal import Journal, private_dir, utc_now
 DISK_FACTOR = 1.0
 #: pg_dump gives up instead of queueing behind a lock held by a long migration.
 LOCK_WAIT_TIMEOUT = "60s"
+#: pg_dump's parallel jobs for the directory format: the CPUs available, between 2 and 8.
+DUMP_JOBS = tools.parallel_jobs()
+FORMATS = ("custom", "directory")
 _TABLE_LINE = re.compile(r'dumping contents of table "(.+)"')
 _DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
 _DISK_FULL_TEXT = ("no space left on device", "file too large", "disk quota exceeded")
@@ -98,13 +106,31 @@ def check_disk_space(directory: Path, database_size: int, factor: float = DISK_F
     return free
 
 
-def _final_path(directory: Path, database: str, when: datetime) -> Path:
-    path = directory / files.dump_name(database, when)
+def choose_format(config: Config, database_size: int, forced: str | None = None) -> str:
+    """``custom`` or ``directory``: ``forced`` if given, else by the target's size and ``[backup]``."""
+    if forced is not None:
+        return forced
+    threshold = config.backup.directory_format_above_mb * 1024 * 1024
+    return "directory" if database_size >= threshold else "custom"
+
+
+def _final_path(directory: Path, database: str, when: datetime, suffix: str) -> Path:
+    path = directory / files.dump_name(database, when, suffix)
     n = 1
     while path.exists() or files.partial_path(path).exists():
         n += 1
-        path = path.with_name(path.name.removesuffix(".dump") + f"_{n}.dump")
+        path = path.with_name(path.name.removesuffix(suffix) + f"_{n}{suffix}")
     return path
+
+
+def _bytes_written(partial: Path) -> int:
+    if partial.is_dir():
+        total = 0
+        for entry in os.scandir(partial):
+            with contextlib.suppress(OSError):
+                total += entry.stat().st_size
+        return total
+    return partial.stat().st_size if partial.exists() else 0
 
 
 def take_backup(
@@ -117,6 +143,8 @@ def take_backup(
     cancel: threading.Event | None = None,
     *,
     disk_factor: float = DISK_FACTOR,
+    dump_format: str | None = None,
+    jobs: int = DUMP_JOBS,
 ) -> BackupRecord:
     """Dump the target behind ``conn`` into ``.consolidate/backups/<target>/`` and record it.
 
@@ -127,6 +155,8 @@ def take_backup(
         progress: Called about ten times a second from this thread.
         cancel: Set it to stop pg_dump; the partial file is removed.
         disk_factor: See :data:`DISK_FACTOR`.
+        dump_format: ``custom`` or ``directory``; None chooses by size (:func:`choose_format`).
+        jobs: pg_dump's parallel jobs for the directory format.
 
     Raises:
         ToolNotFound: no pg_dump at least as new as the server.
@@ -144,41 +174,52 @@ def take_backup(
         files.remove_stale_partials(directory)
         database_size = scalar(conn.execute("SELECT pg_database_size(current_database())"))
         check_disk_space(directory, database_size, disk_factor)
+        chosen = choose_format(config, database_size, dump_format)
+        jobs = max(1, jobs) if chosen == "directory" else 1
         started_at = utc_now()
-        final = _final_path(directory, identity.database, datetime.now(UTC))
+        suffix = files.DIR_SUFFIX if chosen == "directory" else ".dump"
+        final = _final_path(directory, identity.database, datetime.now(UTC), suffix)
         partial = files.partial_path(final)
         relative = os.path.relpath(partial, config.root)
         files.refuse_if_tracked(config.root, final)
-        files.create_private(partial)
+        entries: dumpdir.Entries | None = None
+        if chosen == "directory":
+            partial.mkdir(mode=PRIVATE_DIR_MODE)  # pg_dump -Fd fills an empty directory
+        else:
+            files.create_private(partial)
         try:
-            measurement = _dump(conn, tool, partial, progress, cancel)
+            measurement = _dump(conn, tool, partial, progress, cancel, jobs)
             if progress:
-                progress(BackupProgress("hashing", partial.stat().st_size, 0, 0, "", 0.0))
-            files.fsync_file(partial)
-            size = partial.stat().st_size
-            sha256 = files.sha256_file(partial, use_cache=False)
+                progress(BackupProgress("hashing", _bytes_written(partial), 0, 0, "", 0.0))
+            if chosen == "directory":
+                entries = dumpdir.seal(partial, jobs)
+                size, sha256 = dumpdir.total_size(entries), dumpdir.set_checksum(entries)
+            else:
+                files.fsync_file(partial)
+                size = partial.stat().st_size
+                sha256 = files.sha256_file(partial, use_cache=False)
             os.rename(partial, final)
             files.fsync_dir(directory)
         except KeyboardInterrupt:
-            partial.unlink(missing_ok=True)
+            files.remove_partial(partial)
             raise BackupInterrupted(
                 f"backup interrupted; the partial file {relative} was removed", "run consolidate backup again"
             ) from None
         except ToolInterrupted as exc:
-            partial.unlink(missing_ok=True)
+            files.remove_partial(partial)
             raise BackupInterrupted(f"{exc.message}; the partial file {relative} was removed", exc.fix) from None
         except BackupError as exc:
-            partial.unlink(missing_ok=True)
+            files.remove_partial(partial)
             raise BackupError(f"{exc.message}; the partial file {relative} was removed", exc.fix) from None
         except psycopg.Error as exc:
-            partial.unlink(missing_ok=True)
+            files.remove_partial(partial)
             first = redact_text(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
             raise BackupError(
                 f"the backup's session on the target failed: {first}; the partial file {relative} was removed",
                 "check the connection and run consolidate backup again",
             ) from None
         except OSError as exc:
-            partial.unlink(missing_ok=True)
+            files.remove_partial(partial)
             if exc.errno not in _DISK_FULL_ERRNOS:
                 raise
             raise BackupError(
@@ -186,7 +227,7 @@ def take_backup(
                 DISK_FULL_FIX,
             ) from None
         except BaseException:
-            partial.unlink(missing_ok=True)
+            files.remove_partial(partial)
             raise
     platform = mirror.read_platform(conn, target_dsn(conn), private_dir(config.state_dir / target.name / "platform"))
     platform_json = platform.save(platform.dump.parent)
@@ -207,6 +248,9 @@ def take_backup(
         started_at=started_at,
         finished_at=utc_now(),
         platform=os.path.relpath(platform_json, config.root),
+        format=chosen,
+        files={name: e.to_dict() for name, e in entries.items()} if entries is not None else None,
+        jobs=jobs,
     )
     event = journal.append(TAKEN, **record.evidence())
     return replace(record, seq=event["seq"])
@@ -225,8 +269,12 @@ def _dump(
     partial: Path,
     progress: Callable[[BackupProgress], None] | None,
     cancel: threading.Event | None,
+    jobs: int = 1,
 ) -> Measurement:
-    """Run pg_dump on an exported snapshot while measuring the same snapshot in a thread."""
+    """Run pg_dump on an exported snapshot while measuring the same snapshot in a thread.
+
+    ``partial`` is an empty directory for the directory format (``jobs`` workers), else a file.
+    """
     started = time.monotonic()
     state: _DumpState = {"tables": 0, "current": ""}
 
@@ -247,9 +295,10 @@ def _dump(
         snapshot_id = scalar(conn.execute("SELECT pg_export_snapshot()"))
         tables = data_tables(conn)
         dsn, env = tools.child_env(target_dsn(conn))
+        layout = ["--format=directory", f"--jobs={jobs}"] if partial.is_dir() else ["--format=custom"]
         argv = [
             str(tool.path),
-            "--format=custom",
+            *layout,
             "--large-objects",
             "--verbose",
             "--no-password",
@@ -272,7 +321,7 @@ def _dump(
         def tick() -> None:
             if progress:
                 phase = "dumping" if run.poll() is None else "counting"
-                size = partial.stat().st_size if partial.exists() else 0
+                size = _bytes_written(partial)
                 progress(
                     BackupProgress(
                         phase,

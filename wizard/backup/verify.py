@@ -2,8 +2,9 @@
 
 Steps, each recorded as evidence (``backup.verified`` or ``backup.verification_failed``):
 
-1. ``list``: ``pg_restore --list`` reads the archive, a custom-format dump of the right database;
-2. ``checksum``: its size and sha256 equal those recorded when it was taken;
+1. ``list``: ``pg_restore --list`` reads the archive, a dump of the right database in the recorded format;
+2. ``checksum``: its size and sha256 equal those recorded when it was taken; for a directory backup,
+   every file's (checked first, so a missing, extra or changed file is named);
 3. ``restore``: it restores, with parallel jobs, into a new empty database on the shadow
    server. The Supabase bootstrap is applied to the shadow server first so its roles
    (``anon``, ``authenticated``...) exist; the database itself is empty (cloned from
@@ -12,8 +13,9 @@ Steps, each recorded as evidence (``backup.verified`` or ``backup.verification_f
 4. ``match``: the restored copy has the schema fingerprint, the exact row count of every
    table and the number of large objects recorded from the dumped snapshot.
 
-Verification never connects to the target: it needs only the journal, the file and the
-shadow server, so it works when the target is gone.
+Before anything starts, the target's size is compared with the free space where the shadow server
+keeps its data (:mod:`wizard.backup.space`). Verification never connects to the target: it needs
+only the journal, the file and the shadow server, so it works when the target is gone.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -31,9 +32,10 @@ from typing import Any
 
 import psycopg
 
-from wizard.backup import files
+from wizard.backup import dumpdir, files
 from wizard.backup.errors import BackupInterrupted, NoBackup, ToolInterrupted
 from wizard.backup.evidence import VERIFICATION_FAILED, VERIFIED, BackupRecord, Measurement, find_backup, measure
+from wizard.backup.space import check_restore_space
 from wizard.catalog import snapshot
 from wizard.db.connect import open_session, scalar
 from wizard.db.dsn import parse
@@ -45,7 +47,7 @@ from wizard.project.config import Config, Target, resolve_dsn
 from wizard.state.journal import Journal
 
 #: Parallel restore jobs: the CPUs, between 2 and 8.
-DEFAULT_JOBS = max(2, min(8, os.cpu_count() or 2))
+DEFAULT_JOBS = tools.parallel_jobs()
 STEPS = ("list", "checksum", "restore", "match")
 _TOC_LINE = re.compile(r"^(\d+); (\d+) (\d+) (.*)$")
 _EXTENSION = re.compile(r"^EXTENSION - (\S+)")
@@ -174,6 +176,7 @@ def verify_backup(
 
     Raises:
         NoBackup: there is no recorded backup (or none recorded for ``file``).
+        BackupError: the shadow server's disk cannot hold the restore (said before anything starts).
         BackupInterrupted: cancelled or Ctrl-C; nothing is recorded.
     """
     record = find_backup(journal, config.root, file)
@@ -187,17 +190,21 @@ def verify_backup(
         raise NoBackup(
             f"no backup of target {target.name} has been taken", f"run consolidate backup --target {target.name}"
         )
+    room = check_restore_space(config, shadow, record)
     started = time.monotonic()
     say = progress or (lambda _p: None)
     steps: list[StepResult] = []
     path = record.file(config.root)
-    context: dict[str, Any] = {"root": config.root, "config": config, "target": target}
+    context: dict[str, Any] = {"root": config.root, "config": config, "target": target, "space": room.to_dict()}
     runners: list[tuple[str, Callable[[], StepResult]]] = [
         ("list", lambda: _step_list(record, path, context)),
-        ("checksum", lambda: _step_checksum(record, path, say)),
+        ("checksum", lambda: _step_checksum(record, path, say, jobs)),
         ("restore", lambda: _step_restore(shadow, record, path, context, jobs, say, cancel)),
-        ("match", lambda: _step_match(record, context, say)),
+        ("match", lambda: _step_match(record, context, say, jobs)),
     ]
+    if record.format == "directory":
+        # Every file is checked before pg_restore reads any: a bad one is named, not reported as unreadable.
+        runners[0], runners[1] = runners[1], runners[0]
     try:
         with contextlib.ExitStack() as cleanup:  # drops the scratch database whatever happens
             context["cleanup"] = cleanup
@@ -225,14 +232,12 @@ def verify_backup(
 
 
 def _step_list(record: BackupRecord, path: Path, context: dict[str, Any]) -> StepResult:
-    if not path.exists():
+    if not files.is_dump(path):
         raise _StepFailed(f"the backup file {record.path} no longer exists")
     dumped_by = record.pg_dump.get("version", "0")
     tool = tools.find("pg_restore", int(dumped_by.split(".")[0]), purpose=f"the pg_dump {dumped_by} that wrote it")
     context["pg_restore"] = tool
-    proc = subprocess.run(
-        [str(tool.path), "--list", str(path)], capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL
-    )
+    proc = tools.capture([str(tool.path), "--list", str(path)], dict(os.environ))  # dies with us
     if proc.returncode != 0:
         error = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}"
         raise _StepFailed(f"pg_restore --list cannot read the archive: {error}", pg_restore=tool.to_dict())
@@ -247,8 +252,9 @@ def _step_list(record: BackupRecord, path: Path, context: dict[str, Any]) -> Ste
         "dumped_by": toc.header.get("Dumped by pg_dump version"),
         "compression": toc.header.get("Compression"),
     }
-    if evidence["format"] != "CUSTOM":
-        raise _StepFailed(f"the archive's format is {evidence['format']}, not CUSTOM", **evidence)
+    expected = record.format.upper()
+    if evidence["format"] != expected:
+        raise _StepFailed(f"the archive's format is {evidence['format']}, not {expected}", **evidence)
     if evidence["dbname"] != record.identity.get("database"):
         raise _StepFailed(
             f"the archive is a dump of database {evidence['dbname']!r}, not {record.identity.get('database')!r}",
@@ -257,7 +263,11 @@ def _step_list(record: BackupRecord, path: Path, context: dict[str, Any]) -> Ste
     return StepResult("list", True, f"{toc.entries} TOC entries, {toc.data_tables} tables with data", evidence)
 
 
-def _step_checksum(record: BackupRecord, path: Path, say: Callable[[VerifyProgress], None]) -> StepResult:
+def _step_checksum(
+    record: BackupRecord, path: Path, say: Callable[[VerifyProgress], None], jobs: int = 1
+) -> StepResult:
+    if record.files is not None:
+        return _step_checksum_directory(record, path, say, jobs)
     size = path.stat().st_size
     evidence: dict[str, Any] = {"size": size, "recorded_size": record.size, "recorded_sha256": record.sha256}
     if size != record.size:
@@ -274,6 +284,34 @@ def _step_checksum(record: BackupRecord, path: Path, say: Callable[[VerifyProgre
             **evidence,
         )
     return StepResult("checksum", True, f"sha256 {digest[:12]}… as recorded", evidence)
+
+
+def _step_checksum_directory(
+    record: BackupRecord, path: Path, say: Callable[[VerifyProgress], None], jobs: int
+) -> StepResult:
+    """Every file of a directory backup as recorded: none missing, none extra, none changed."""
+    assert record.files is not None
+    if not dumpdir.is_directory_backup(path):
+        raise _StepFailed(f"the backup directory {record.path} no longer exists")
+    recorded = dumpdir.from_record(record.files)
+    evidence: dict[str, Any] = {
+        "files": len(recorded),
+        "recorded_size": record.size,
+        "recorded_sha256": record.sha256,
+    }
+    if dumpdir.set_checksum(recorded) != record.sha256:
+        raise _StepFailed("the journal's list of files does not match its recorded set checksum", **evidence)
+    actual = dumpdir.measure(
+        path, jobs, use_cache=False, on_bytes=lambda n: say(VerifyProgress("checksum", "sha256", n, record.size))
+    )
+    evidence["size"] = dumpdir.total_size(actual)
+    problem = dumpdir.first_difference(path, recorded, actual)
+    if problem:
+        raise _StepFailed(problem, **evidence)
+    evidence["sha256"] = record.sha256
+    return StepResult(
+        "checksum", True, f"{len(recorded)} files with their recorded sha256; set {record.sha256[:12]}…", evidence
+    )
 
 
 def _step_restore(
@@ -321,6 +359,7 @@ def _step_restore(
     code = run.wait(tick, cancel)
     evidence = {
         "jobs": jobs,
+        "space": context["space"],
         "pg_restore": tool.to_dict(),
         "shadow_server_version": shadow_version,
         "duration_s": round(time.monotonic() - started, 3),
@@ -413,6 +452,7 @@ def _restore_on_platform(
     )
     evidence = {
         "jobs": jobs,
+        "space": context["space"],
         "shadow_server_version": shadow_version,
         "duration_s": round(time.monotonic() - started, 3),
         "platform": platform.digest,
@@ -428,10 +468,17 @@ def _restore_on_platform(
     return StepResult("restore", True, summary, evidence)
 
 
-def _step_match(record: BackupRecord, context: dict[str, Any], say: Callable[[VerifyProgress], None]) -> StepResult:
+def _step_match(
+    record: BackupRecord, context: dict[str, Any], say: Callable[[VerifyProgress], None], jobs: int = 1
+) -> StepResult:
     with open_session(context["scratch_dsn"]) as conn:
         conn.execute("SET statement_timeout = 0")
-        restored = measure(conn, on_table=lambda name, i, n: say(VerifyProgress("match", f"counting {name}", i, n)))
+        restored = measure(
+            conn,
+            on_table=lambda name, i, n: say(VerifyProgress("match", f"counting {name}", i, n)),
+            dsn=context["scratch_dsn"],
+            jobs=jobs,
+        )
     problems = differences(record, restored)
     neutral = _version_neutral(record, context, problems)
     if neutral:

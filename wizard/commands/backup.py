@@ -16,6 +16,7 @@ from rich.table import Table
 
 from wizard.backup import BackupProgress, VerifyProgress, evaluate, take_backup, verify_backup
 from wizard.backup.files import human_bytes
+from wizard.backup.take import DUMP_JOBS, FORMATS
 from wizard.backup.verify import DEFAULT_JOBS
 from wizard.commands.common import open_target, print_json
 from wizard.commands.options import add_project_options
@@ -27,6 +28,16 @@ from wizard.state.journal import Journal
 
 def arguments(p: argparse.ArgumentParser) -> None:
     add_project_options(p)
+    p.add_argument(
+        "--format",
+        choices=("auto", *FORMATS),
+        default="auto",
+        help="custom: one file; directory: pg_dump -Fd with parallel jobs; auto (default): directory for targets "
+        "of [backup] directory_format_above_mb (1024) or more",
+    )
+    p.add_argument(
+        "--jobs", type=int, default=DUMP_JOBS, help=f"pg_dump jobs for the directory format (default {DUMP_JOBS})"
+    )
     p.set_defaults(run=run_backup)
 
 
@@ -57,10 +68,13 @@ def _bar(console: Console) -> Progress:
 
 
 def run_backup(args: argparse.Namespace, console: Console) -> int:
+    if args.jobs < 1:
+        raise WizardError(f"--jobs must be 1 or more, not {args.jobs}", f"pass --jobs {DUMP_JOBS}")
+    options = {"dump_format": None if args.format == "auto" else args.format, "jobs": args.jobs}
     with open_target(args, console) as session:
         journal = Journal.for_target(session.config.state_dir, session.target.name)
         if args.json:
-            record = take_backup(session.config, session.target, session.conn, session.identity, journal)
+            record = take_backup(session.config, session.target, session.conn, session.identity, journal, **options)
         else:
             with _bar(console) as bar:
                 task = bar.add_task("pg_dump", total=None, detail="starting")
@@ -73,13 +87,20 @@ def run_backup(args: argparse.Namespace, console: Console) -> int:
                         detail += f", {p.phase}"
                     bar.update(task, total=p.tables_total or None, completed=p.tables_done, detail=detail)
 
-                record = take_backup(session.config, session.target, session.conn, session.identity, journal, show)
+                record = take_backup(
+                    session.config, session.target, session.conn, session.identity, journal, show, **options
+                )
     if args.json:
         print_json(console, {"event": "backup.taken", "seq": record.seq, **record.evidence()})
         return EXIT_OK
     console.print(f"[green]backup written[/]: {record.path}")
+    layout = (
+        f"directory of {len(record.files)} files ({record.jobs} jobs), set checksum"
+        if record.files is not None
+        else "sha256"
+    )
     console.print(
-        f"  {human_bytes(record.size)}, sha256 {record.sha256}, pg_dump {record.pg_dump['version']}; "
+        f"  {human_bytes(record.size)}, {layout} {record.sha256}, pg_dump {record.pg_dump['version']}; "
         f"database {human_bytes(record.database_size)}"
     )
     console.print(

@@ -96,6 +96,23 @@ class Shadow:
                 self._version = conn.info.server_version
         return self._version
 
+    def data_directory(self) -> Path | None:
+        """Where this server keeps its data, when that is a directory on this machine (else None).
+
+        A server reached over TCP on another host, or one whose role may not read
+        ``data_directory``, gives None: its free space cannot be measured from here.
+        """
+        host = str(conninfo.conninfo_to_dict(self.admin_dsn).get("host") or "")
+        if host and not host.startswith("/") and host not in ("localhost", "127.0.0.1", "::1"):
+            return None
+        try:
+            with self._admin() as conn:
+                data = scalar(conn.execute("SHOW data_directory"))
+        except psycopg.Error:
+            return None
+        path = Path(str(data))
+        return path if path.is_dir() else None
+
     def template(self) -> str:
         """Name of the bootstrapped template database, created on first use."""
         text = bootstrap_sql()

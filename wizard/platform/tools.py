@@ -339,6 +339,15 @@ def capture(argv: Sequence[str], env: dict[str, str]) -> subprocess.CompletedPro
     return subprocess.CompletedProcess(list(argv), proc.returncode, out, err)
 
 
+def parallel_jobs(cap: int = 8) -> int:
+    """Parallel jobs for pg_dump / pg_restore: the CPUs this process may use, between 2 and ``cap``."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 2
+    return max(2, min(cap, cpus))
+
+
 def elapsed_since(start: float) -> float:
     """Seconds since ``start`` (a ``time.monotonic()`` value)."""
     return time.monotonic() - start

@@ -9,6 +9,10 @@ Example::
     [shadow]                 # optional; the embedded server is the default
     kind = "embedded"        # or "dsn" with dsn_env / service
 
+    [backup]                        # optional
+    directory_format_above_mb = 1024  # larger targets: pg_dump -Fd with parallel jobs
+    verify_reserve_mb = 256           # free space the shadow's disk keeps after a verification restore
+
     [targets.staging]
     dsn_env = "STAGING_DATABASE_URL"   # or: service = "staging" (pg_service.conf)
     role = "staging"                   # or "production"
@@ -71,6 +75,43 @@ class Target:
 
 
 @dataclass(frozen=True)
+class BackupSettings:
+    """The ``[backup]`` table.
+
+    Attributes:
+        directory_format_above_mb: Targets at least this large (``pg_database_size``) are dumped in
+            the directory format with parallel jobs; smaller ones into one custom-format file.
+        verify_reserve_mb: Free space that must remain where the shadow server keeps its data
+            after a verification restores a backup of the target's size.
+    """
+
+    directory_format_above_mb: float = 1024.0
+    verify_reserve_mb: float = 256.0
+
+
+_BACKUP_KEYS = {"directory_format_above_mb": 1024, "verify_reserve_mb": 256}
+
+
+def _backup_settings(table: Any) -> BackupSettings:
+    if not isinstance(table, dict):
+        raise ConfigError("backup must be a table", "write it as [backup]")
+    unknown = set(table) - set(_BACKUP_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"unknown key(s) in [backup]: {', '.join(sorted(unknown))}", f"allowed: {', '.join(_BACKUP_KEYS)}"
+        )
+    values: dict[str, float] = {}
+    for key, default in _BACKUP_KEYS.items():
+        value = table.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise ConfigError(
+                f"backup.{key} must be a number of megabytes (0 or more)", f"set backup.{key} = {default}"
+            )
+        values[key] = float(value)
+    return BackupSettings(**values)
+
+
+@dataclass(frozen=True)
 class Config:
     """The parsed consolidate.toml of one project."""
 
@@ -82,6 +123,7 @@ class Config:
     test_command: str | None = None
     backup_max_age_hours: float = 24.0
     exclude_data: tuple[str, ...] = ()  # tables whose rows the baseline does not carry (``schema.table``)
+    backup: BackupSettings = field(default_factory=BackupSettings)
 
     @property
     def state_dir(self) -> Path:
@@ -153,11 +195,11 @@ def load(root: Path | str = ".") -> Config:
 
 def from_dict(root: Path, data: dict[str, Any]) -> Config:
     """Validate an already-parsed configuration (see :func:`load`)."""
-    unknown = set(data) - {"project", "shadow", "targets"}
+    unknown = set(data) - {"project", "shadow", "backup", "targets"}
     if unknown:
         raise ConfigError(
             f"unknown key(s) in {CONFIG_NAME}: {', '.join(sorted(unknown))}",
-            "allowed tables are [project], [shadow] and [targets.NAME]",
+            "allowed tables are [project], [shadow], [backup] and [targets.NAME]",
         )
     project = data.get("project", {})
     if not isinstance(project, dict):
@@ -241,6 +283,7 @@ def from_dict(root: Path, data: dict[str, Any]) -> Config:
         test_command=test_command,
         backup_max_age_hours=float(max_age),
         exclude_data=tuple(exclude_data),
+        backup=_backup_settings(data.get("backup", {})),
     )
 
 

@@ -8,6 +8,7 @@ import shlex
 from pathlib import Path
 from typing import Any
 
+from wizard.backup import dumpdir
 from wizard.backup import files as backup_files
 from wizard.backup.evidence import VERIFIED, BackupRecord, backups, verifications
 from wizard.checklist import items as checklist
@@ -39,6 +40,9 @@ def file_check(root: Path, path: str | None, sha256: str | None) -> dict[str, An
     if not path:
         return {"present": None, "sha256_matches": None}
     file = Path(path) if Path(path).is_absolute() else root / path
+    if dumpdir.is_directory_backup(file):
+        current = dumpdir.on_disk(file)
+        return {"present": True, "sha256_matches": current is not None and current[1] == sha256 if sha256 else None}
     if not file.is_file():
         return {"present": False, "sha256_matches": None}
     return {"present": True, "sha256_matches": backup_files.sha256_file(file) == sha256 if sha256 else None}
