@@ -407,7 +407,8 @@ def _overlay_statements(ext: str, c_members: set[tuple[str, int]]) -> list[str]:
         statements = pglast.split(source)
     except pglast.parser.ParseError:
         return []
-    helpers, out = [], []
+    helpers: list[str] = []
+    out: list[str] = []
     for statement in statements:
         try:
             node = pglast.parse_sql(statement)[0].stmt
