@@ -102,6 +102,9 @@ def test_ctrl_c_on_the_cli_removes_the_partial_file(big_db: str, make_project, d
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # A run started in the background of a shell (CI) inherits SIGINT ignored, and Python then
+        # keeps ignoring it: give the tool the terminal's default, as an operator's Ctrl-C meets it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         deadline = time.monotonic() + 30
