@@ -44,3 +44,17 @@ BEGIN
   IF NOT FOUND THEN RAISE EXCEPTION 'could not find valid entry for job ''%''', job_name; END IF;
   RETURN true;
 END $$;
+
+CREATE FUNCTION cron.alter_job(job_id bigint, schedule text DEFAULT NULL, command text DEFAULT NULL,
+    database text DEFAULT NULL, username text DEFAULT NULL, active boolean DEFAULT NULL) RETURNS void
+    LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE cron.job AS j
+     SET schedule = coalesce(alter_job.schedule, j.schedule),
+         command = coalesce(alter_job.command, j.command),
+         database = coalesce(alter_job.database, j.database),
+         username = coalesce(alter_job.username, j.username),
+         active = coalesce(alter_job.active, j.active)
+   WHERE j.jobid = alter_job.job_id;
+  IF NOT FOUND THEN RAISE EXCEPTION 'could not find valid entry for job %', job_id; END IF;
+END $$;
