@@ -402,3 +402,25 @@ def test_the_phase_2_screen_renders_the_second_proof_as_recorded() -> None:
         "  set after provisioning: vault secret k",
     ]
     assert fresh_lines(SquashView("b.sql", "1", "", {}, None, "", None, None, None, None, [])) == []
+
+
+def test_validate_parity_compares_key_like_values_redacted_and_names_the_placeholders(fresh_db, other_db) -> None:
+    """The target holds the key; the environment from the baseline holds its placeholder: parity, with a note."""
+    from wizard.catalog import snapshot
+    from wizard.db.connect import open_session
+    from wizard.validate.checks import FreshEnvironment, check_passed
+    from wizard.validate.phase import parity_check
+
+    body = "create function public.stripe_key() returns text language sql immutable as $$ select '{}'::text $$;"
+    run_sql(fresh_db, body.format(STRIPE))
+    run_sql(other_db, body.format(placeholder(STRIPE)))
+    with open_session(fresh_db) as a, open_session(other_db) as b:
+        target, made = snapshot(a), snapshot(b)
+    result = parity_check(target, FreshEnvironment(check_passed("fresh_environment", "ok"), made))
+    assert result.passed, result.reason
+    assert result.evidence["placeholders"] == ["function public.stripe_key()"]
+    assert "hold a placeholder for a key-like value the operator sets" in result.reason
+    run_sql(other_db, "create or replace function public.stripe_key() returns text language sql as $$ select 'x' $$;")
+    with open_session(other_db) as b:
+        changed = snapshot(b)
+    assert not parity_check(target, FreshEnvironment(check_passed("fresh_environment", "ok"), changed)).passed

@@ -46,6 +46,7 @@ from wizard.parity.diff import ParityResult, compare
 from wizard.platform.shadow import Shadow
 from wizard.project.config import Config, Target
 from wizard.squash.managed import SUPABASE_INTERNAL_EXTENSIONS
+from wizard.squash.secrets import PLACEHOLDER_PREFIX, redact_snapshot
 from wizard.state import events
 from wizard.state.journal import Journal
 from wizard.validate import security
@@ -280,22 +281,41 @@ def _without(snap: Snapshot, keys: set[tuple[str, str]]) -> Snapshot:
     )
 
 
-def _parity(target_snap: Snapshot, fresh: FreshEnvironment) -> CheckResult:
+def parity_check(target_snap: Snapshot, fresh: FreshEnvironment) -> CheckResult:
+    """The target against the fresh environment from the migrations folder, key-like values redacted on both sides."""
     name = "parity"
     if fresh.snapshot is None:
         return check_failed(name, "not compared: the fresh environment did not provision")
     # Like the baseline's proof: extensions only Supabase installs are in every project, not in the baseline.
     excluded = {("extension", e) for e in SUPABASE_INTERNAL_EXTENSIONS}
-    result = compare(_without(target_snap, excluded), _without(fresh.snapshot, excluded), TARGET_LABEL, FRESH_LABEL)
+    # Like the proof, key-like values are compared redacted on both sides: the baseline holds a
+    # placeholder where the target holds the key, and the operator sets the real value.
+    result = compare(
+        redact_snapshot(_without(target_snap, excluded)),
+        redact_snapshot(_without(fresh.snapshot, excluded)),
+        TARGET_LABEL,
+        FRESH_LABEL,
+    )
     evidence = parity_evidence(result)
     evidence["excluded_from_comparison"] = sorted(f"{k} {n}" for k, n in excluded if (k, n) in target_snap.objects)
+    evidence["placeholders"] = sorted(
+        f"{k} {n}" for (k, n), obj in fresh.snapshot.objects.items() if PLACEHOLDER_PREFIX in obj.definition
+    )
     if result.identical:
         headline = ", ".join(
             f"{k['identical']}/{k['target']} {plural}"
             for kind, plural in HEADLINE.items()
             if (k := evidence["kinds"].get(kind))
         )
-        return check_passed(name, f"100% parity: all {evidence['objects']} objects identical ({headline})", **evidence)
+        held = evidence["placeholders"]
+        note = (
+            f"; {len(held)} hold a placeholder for a key-like value the operator sets ({', '.join(held[:3])})"
+            if held
+            else ""
+        )
+        return check_passed(
+            name, f"100% parity: all {evidence['objects']} objects identical ({headline}){note}", **evidence
+        )
     first = result.differences[0]
     return check_failed(
         name,
@@ -360,7 +380,7 @@ def run_validation(
         tests = run_test_command(config, target, dsn if fresh.snapshot is not None else None, test_timeout, cancel)
     _check_cancel(cancel)
     say("comparing the fresh environment with the target")
-    parity = _parity(target_snap, fresh)
+    parity = parity_check(target_snap, fresh)
     unchanged = target_unchanged(target_snap.fingerprint(), backup, inspected)
     say("counting rows on the target")
     committed = journal.last(events.RECORD_COMMITTED)
