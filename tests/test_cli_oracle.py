@@ -23,7 +23,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.test_archive_record import cli, git_init, take_verified_backup
+from tests.test_archive_record import cli, git, git_init, take_verified_backup
 from wizard.catalog import snapshot
 from wizard.db.connect import open_session
 from wizard.history.files import discover
@@ -132,6 +132,31 @@ def history_rows(dsn: str) -> list[tuple[str, str, list[str]]]:
         return [(r[0], r[1], list(r[2] or [])) for r in rows.fetchall()]
 
 
+def consolidate(capsys: pytest.CaptureFixture[str], root: Path, target: str) -> tuple[Path, str]:
+    """Backup, squash (committed), archive and record a project in git; the baseline left alone in the folder."""
+    (root / ".gitignore").write_text(".consolidate/\nsupabase/.temp/\n")
+    git_init(root)
+    take_verified_backup(capsys, root, "staging")
+    code, out = cli(capsys, "squash", "--project", str(root))
+    assert code == 0, out
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "baseline")
+    code, out = cli(capsys, "archive", "--project", str(root))
+    assert code == 0, out
+    (baseline,) = (root / "supabase" / "migrations").iterdir()  # the archive left only the baseline
+    dbname = psycopg.conninfo.conninfo_to_dict(target)["dbname"]
+    code, out = cli(capsys, "record", "--project", str(root), "--confirm", dbname)
+    assert code == 0, out
+    return baseline, dbname
+
+
+def assert_up_to_date(binary: Path, root: Path, target: str) -> None:
+    """The CLI's ``db push --dry-run`` finds nothing to push."""
+    dry = run_cli(binary, root, "db", "push", "--dry-run", "--db-url", db_url(target))
+    assert dry.returncode == 0, dry.stdout + dry.stderr
+    assert "Remote database is up to date." in dry.stdout + dry.stderr
+
+
 def test_replay_builds_what_the_cli_pushes(supabase_cli: Path, shadow: Shadow, tmp_path: Path) -> None:
     folder = write_history(tmp_path, HISTORY)
     with shadow.scratch("cli_push") as pushed, shadow.scratch("replayed") as replayed:
@@ -167,23 +192,7 @@ def test_after_record_the_cli_sees_only_the_baseline(
         write_history(root, {k: v for k, v in HISTORY.items() if "-" not in k})
         proc = run_cli(supabase_cli, root, "db", "push", "--db-url", db_url(target), "--include-all", "--yes")
         assert proc.returncode == 0, proc.stdout + proc.stderr
-        (root / ".gitignore").write_text(".consolidate/\nsupabase/.temp/\n")
-        git_init(root)
-        take_verified_backup(capsys, root, "staging")
-        code, out = cli(capsys, "squash", "--project", str(root))
-        assert code == 0, out
-        subprocess.run(["git", "add", "-A"], cwd=root, check=True)
-        subprocess.run(
-            ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "baseline"],
-            cwd=root,
-            check=True,
-        )
-        code, out = cli(capsys, "archive", "--project", str(root))
-        assert code == 0, out
-        (baseline,) = (root / "supabase" / "migrations").iterdir()  # the archive left only the baseline
-        dbname = psycopg.conninfo.conninfo_to_dict(target)["dbname"]
-        code, out = cli(capsys, "record", "--project", str(root), "--confirm", dbname)
-        assert code == 0, out
+        baseline, _dbname = consolidate(capsys, root, target)
         version = baseline.name.split("_", 1)[0]
         with psycopg.connect(target) as conn:  # the tool's own evidence table beside the CLI's history
             evidence = "select version from supabase_migrations.consolidation_evidence"
@@ -194,9 +203,7 @@ def test_after_record_the_cli_sees_only_the_baseline(
         rows = [[cell.strip(" `") for cell in line.split("|")] for line in listing.stdout.splitlines() if "`" in line]
         assert [row[:2] for row in rows] == [[version, version]], listing.stdout  # local and remote: the baseline only
 
-        dry = run_cli(supabase_cli, root, "db", "push", "--dry-run", "--db-url", db_url(target))
-        assert dry.returncode == 0, dry.stdout + dry.stderr
-        assert "Remote database is up to date." in dry.stdout + dry.stderr
+        assert_up_to_date(supabase_cli, root, target)
 
 
 def test_files_the_cli_skips_are_archived_and_their_history_rows_moved(
@@ -218,28 +225,10 @@ def test_files_the_cli_skips_are_archived_and_their_history_rows_moved(
                 "INSERT INTO supabase_migrations.schema_migrations (version, name) VALUES (%s, %s)",
                 (skipped.split("-", 1)[0], skipped.split("-", 1)[1].removesuffix(".sql")),
             )
-        (root / ".gitignore").write_text(".consolidate/\nsupabase/.temp/\n")
-        git_init(root)
-        take_verified_backup(capsys, root, "staging")
-        code, out = cli(capsys, "squash", "--project", str(root))
-        assert code == 0, out
-        subprocess.run(["git", "add", "-A"], cwd=root, check=True)
-        subprocess.run(
-            ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "baseline"],
-            cwd=root,
-            check=True,
-        )
-        code, out = cli(capsys, "archive", "--project", str(root))
-        assert code == 0, out
-        (baseline,) = (root / "supabase" / "migrations").iterdir()  # the skipped file was archived too
-        dbname = psycopg.conninfo.conninfo_to_dict(target)["dbname"]
-        code, out = cli(capsys, "record", "--project", str(root), "--confirm", dbname)
-        assert code == 0, out
+        baseline, dbname = consolidate(capsys, root, target)  # the skipped file was archived too
         assert [v for v, _, _ in history_rows(target)] == [baseline.name.split("_", 1)[0]]
 
-        dry = run_cli(supabase_cli, root, "db", "push", "--dry-run", "--db-url", db_url(target))
-        assert dry.returncode == 0, dry.stdout + dry.stderr
-        assert "Remote database is up to date." in dry.stdout + dry.stderr
+        assert_up_to_date(supabase_cli, root, target)
 
         code, out = cli(capsys, "rollback", "record", "--project", str(root), "--confirm", dbname)
         assert code == 0, out
