@@ -57,6 +57,17 @@ def wait_for(condition: Callable[[], object], timeout: float, what: str) -> obje
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
+def consolidate(*args: str) -> subprocess.Popen[str]:
+    """``consolidate ARGS`` as its own process, no stdin, its output captured."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "wizard.cli", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 @pytest.fixture
 def stuck_backup(fresh_db: str, make_project: Callable[..., Path]) -> Iterator[tuple[subprocess.Popen[str], int]]:
     """``consolidate backup`` running with its pg_dump held up by another session's lock on a table."""
@@ -64,13 +75,7 @@ def stuck_backup(fresh_db: str, make_project: Callable[..., Path]) -> Iterator[t
     root = make_project(fresh_db)
     with psycopg.connect(fresh_db) as locker:
         locker.execute("lock table public.busy in access exclusive mode")  # pg_dump waits up to 60 s for it
-        tool = subprocess.Popen(
-            [sys.executable, "-m", "wizard.cli", "backup", "--project", str(root)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        tool = consolidate("backup", "--project", str(root))
         try:
             dumps = wait_for(lambda: children(tool.pid, "pg_dump", "--format=custom"), 60, "pg_dump to start")
             assert isinstance(dumps, list)
@@ -100,13 +105,7 @@ def test_kill_9_of_drift_takes_the_platform_dump_with_it(fresh_db: str, make_pro
     root = make_project(fresh_db, {"20240101000000_busy.sql": "create table public.busy (id int primary key);"})
     with psycopg.connect(fresh_db) as locker:
         locker.execute("lock table public.busy in access exclusive mode")
-        tool = subprocess.Popen(
-            [sys.executable, "-m", "wizard.cli", "drift", "--project", str(root), "--json"],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        tool = consolidate("drift", "--project", str(root), "--json")
         try:
             dumps = wait_for(lambda: children(tool.pid, "pg_dump", "--schema-only"), 60, "the platform's pg_dump")
             assert isinstance(dumps, list) and alive(dumps[0])
