@@ -21,13 +21,13 @@ from pathlib import Path
 
 from textual.pilot import Pilot
 from textual.widgets import Button
-from textual.worker import WorkerCancelled
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from screens.app import WizardApp  # noqa: E402
 from screens.context import LogBook, WizardContext  # noqa: E402
+from screens.settle import settle  # noqa: E402
 from wizard import demo  # noqa: E402
 from wizard.platform import embedded  # noqa: E402
 from wizard.platform import shadow as shadow_mod  # noqa: E402
@@ -35,19 +35,6 @@ from wizard.project import config  # noqa: E402
 
 WIDE = (120, 40)
 SMALL = (80, 24)
-
-
-async def settle(pilot: Pilot) -> None:
-    """Every worker finished and every message handled (a superseded exclusive worker ends cancelled)."""
-    for _ in range(3):
-        await pilot.pause()
-        for _attempt in range(50):
-            try:
-                await pilot.app.workers.wait_for_complete([w for w in pilot.app.workers if not w.is_cancelled])
-                break
-            except WorkerCancelled:
-                continue
-    await pilot.pause()
 
 
 class Camera:

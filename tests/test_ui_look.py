@@ -26,21 +26,12 @@ from screens.log_panel import LogPanel
 from screens.progress_line import ProgressLine, counts_in, figures_text, progress_text
 from screens.steps import STEP_KEYS
 from screens.theme import ROLE_PRODUCTION
+from tests.test_ui_snapshots import SIZE, TOML
 from wizard.archive import phase as archive
 from wizard.errors import WizardError
 from wizard.project import config
 from wizard.state.gates import failed, passed
 
-SIZE = (80, 24)
-TOML = """
-[targets.staging]
-dsn_env = "STAGING_DATABASE_URL"
-role = "staging"
-
-[targets.production]
-dsn_env = "PRODUCTION_DATABASE_URL"
-role = "production"
-"""
 BACKUP = ".consolidate/backups/production/eav_production_pre_consolidation_20261130T092357Z.dump"
 
 

@@ -13,11 +13,11 @@ import pytest
 from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import Button, Input, Static
-from textual.worker import WorkerCancelled
 
 from screens.app import WizardApp
 from screens.confirm import TypeNameModal
 from screens.context import LogBook, WizardContext
+from screens.settle import settle
 from wizard import demo
 from wizard.platform import embedded
 from wizard.platform import shadow as shadow_mod
@@ -50,23 +50,6 @@ def run_async(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., N
 def make_app(project: Path, target: str | None = None) -> WizardApp:
     ctx = WizardContext(config.load(project), log=LogBook(clock=lambda: "00:00:00"))
     return WizardApp(ctx.with_target(ctx.config.targets[target]) if target else ctx)
-
-
-async def settle(pilot: Pilot) -> None:
-    """Let every worker finish and every message be handled.
-
-    An exclusive worker superseded by a newer one of its group (the stepper's refresh) ends
-    cancelled: that is how it is meant to end, so it does not fail the wait.
-    """
-    for _ in range(3):
-        await pilot.pause()
-        for _attempt in range(20):
-            try:
-                await pilot.app.workers.wait_for_complete([w for w in pilot.app.workers if not w.is_cancelled])
-                break
-            except WorkerCancelled:
-                continue
-    await pilot.pause()
 
 
 def next_disabled(pilot: Pilot) -> bool:
